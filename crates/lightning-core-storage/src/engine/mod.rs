@@ -1,0 +1,73 @@
+//! The engine trait: the one contract between the storage engines and the layers above.
+//!
+//! Traits and plain data only (as TiKV's `engine_traits`). Both engines — the B+Tree and the
+//! LSM tree — implement [`StorageEngine`] and must pass the [`conformance`] suite; the
+//! transaction layer is written against the trait and never names a concrete engine.
+//!
+//! # The contract
+//!
+//! - **Versions.** An engine stores *versions*: `(key, commit timestamp) → value or tombstone`.
+//!   Keys are arbitrary byte strings ordered bytewise; the empty value is a value, distinct from
+//!   a tombstone. [`StorageEngine::get`] returns the newest version at or below a read timestamp
+//!   (tombstones included, so callers can tell "deleted" from "never written"); a good engine
+//!   finds it in one descent, not by scanning versions.
+//! - **Scans** yield, for each key in the range, its newest version at or below the read
+//!   timestamp, in key order forward or reverse. A scan is a consistent view: versions applied
+//!   later at higher timestamps do not appear in it (they are above its read timestamp).
+//! - **Atomic apply.** [`StorageEngine::apply`] makes every write of a batch visible at one
+//!   commit timestamp, all or nothing, and tags it with the log position (LSN) of the batch in
+//!   the write-ahead log. Applying the same batch at the same timestamp again changes nothing:
+//!   recovery may replay batches the engine already holds.
+//! - **Durability** is the engine's own: [`StorageEngine::checkpoint`] makes everything applied
+//!   so far durable and [`StorageEngine::durable_state`] reports the LSN up to which *every*
+//!   batch is durable. After a crash and reopen, every batch at or below that LSN is present;
+//!   batches above it may or may not be (the log replays them). The log may be truncated below
+//!   the minimum durable LSN of all engines.
+//! - **Garbage.** [`StorageEngine::collect_garbage`] may drop any version that no read at or
+//!   above the horizon timestamp can see. Reads below the horizon are no longer answered
+//!   exactly; the transaction layer never issues them.
+//! - **Errors, not panics.** Anything wrong on disk is [`crate::Error::Corruption`].
+
+pub mod conformance;
+mod memory;
+mod types;
+
+pub use memory::MemoryEngine;
+pub use types::{
+    Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, Version,
+    VersionedEntry, WriteOp, prefix_successor,
+};
+
+use crate::{Lsn, Result, Timestamp};
+
+/// A storage engine: versioned, ordered byte keys with atomic batches and its own durability.
+///
+/// Implementations are shared between threads (`Send + Sync`); readers must never wait for a
+/// checkpoint.
+pub trait StorageEngine: Send + Sync + 'static {
+    /// A short name for stats and errors (`"btree"`, `"lsm"`, `"memory"`).
+    fn name(&self) -> &'static str;
+
+    /// The newest version of `key` with commit timestamp at or below `read_ts`, if any.
+    fn get(&self, key: &[u8], read_ts: Timestamp) -> Result<Option<Version>>;
+
+    /// For each key in `range`, its newest version at or below `read_ts`, in `direction` order.
+    /// The iterator owns what it needs (it may outlive the borrow of `self`).
+    fn scan(&self, range: KeyRange, read_ts: Timestamp, direction: Direction)
+    -> Result<EngineIter>;
+
+    /// Applies every write of `batch` at `commit_ts`, atomically, as log record `lsn`.
+    fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> Result<()>;
+
+    /// What is durable now: every batch at or below `lsn` survives a crash.
+    fn durable_state(&self) -> DurableState;
+
+    /// Makes everything applied so far durable and returns the new durable state.
+    fn checkpoint(&self) -> Result<DurableState>;
+
+    /// Drops versions that no read at or above `horizon` can see; returns how many it dropped.
+    fn collect_garbage(&self, horizon: Timestamp) -> Result<u64>;
+
+    /// Counters for `stats` output.
+    fn stats(&self) -> Result<EngineStats>;
+}

@@ -1,0 +1,29 @@
+//! # lightning-core-storage
+//!
+//! The storage foundation every other Lightning DB crate stands on:
+//!
+//! - [`Error`] and [`Result`], shared by the layers above;
+//! - newtype ids ([`PageId`], [`Lsn`], [`Timestamp`], [`FileId`]);
+//! - the [`vfs`] through which *all* file access goes: [`vfs::StdFs`] (pread/pwrite, fdatasync,
+//!   directory fsync, `LOCK` file), [`vfs::MmapFs`] (read-only mmap) and [`vfs::FaultFs`]
+//!   (fault injection and simulated power cuts, for tests in every crate);
+//! - the [`page`] format (fixed-size pages with a checksummed header) and the [`page_manager`]
+//!   (allocation, a persistent free list, two alternating meta pages);
+//! - the compression [`codec`]s behind one trait, with a self-describing block header;
+//! - the [`engine`] trait both storage engines implement, with its conformance suite.
+//!
+//! **Walls:** depends only on `lightning-security`. It knows nothing of B+Trees, LSM trees,
+//! logs or transactions: the engine trait is traits and plain data only.
+
+#![deny(unsafe_code)]
+
+pub mod codec;
+pub mod engine;
+mod error;
+mod ids;
+pub mod page;
+pub mod page_manager;
+pub mod vfs;
+
+pub use error::{Error, Result};
+pub use ids::{FileId, Lsn, PageId, Timestamp};

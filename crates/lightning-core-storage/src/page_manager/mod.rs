@@ -1,0 +1,367 @@
+//! The page manager: one file of fixed-size pages with allocation, a persistent free list and
+//! crash-safe commits.
+//!
+//! Pages 0 and 1 are the two meta slots ([`meta`]); data pages start at [`FIRST_DATA_PAGE`].
+//! Changes become durable only through [`PageManager::commit`], which:
+//!
+//! 1. writes the new free list into pages that were already free at the last commit (or into
+//!    new pages at the end of the file), never into a page the durable state still uses;
+//! 2. syncs the file, so every written page and any growth of the file is durable *before* a
+//!    meta page can point at it;
+//! 3. writes the inactive meta slot with the next generation and syncs again.
+//!
+//! A crash at any point leaves the previous meta valid and everything it references intact.
+//! Pages freed since the last commit are reused only after the commit that frees them is
+//! durable, because the previous meta may still reference them. A failed write or sync poisons
+//! the manager: every later write fails with [`Error::Poisoned`].
+
+pub mod free_list;
+pub mod meta;
+mod open;
+
+use std::{
+    collections::{BTreeSet, HashSet},
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use parking_lot::Mutex;
+
+use crate::{
+    Error, PageId, Result,
+    page::{Page, PageFormat, PageType},
+    vfs::{FileHandle, Vfs},
+};
+pub use meta::{Meta, USER_META_CAPACITY};
+
+/// The first page that can hold data; pages 0 and 1 are the meta slots.
+pub const FIRST_DATA_PAGE: PageId = PageId(2);
+
+/// Counters describing a paged file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageManagerStats {
+    /// Page size in bytes.
+    pub page_size: usize,
+    /// Pages in the file, meta pages included.
+    pub page_count: u64,
+    /// Pages free for allocation now.
+    pub free_pages: u64,
+    /// Pages freed since the last commit, reusable after the next one.
+    pub pending_free_pages: u64,
+    /// Pages holding the durable free list.
+    pub free_list_pages: u64,
+    /// Commits so far.
+    pub generation: u64,
+}
+
+/// Which pages are not in use, for consistency checks by the file's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceMap {
+    /// Pages in the file, meta pages included.
+    pub page_count: u64,
+    /// Free now.
+    pub free: BTreeSet<PageId>,
+    /// Freed since the last commit.
+    pub pending_free: BTreeSet<PageId>,
+    /// Holding the durable free list.
+    pub free_list_pages: BTreeSet<PageId>,
+}
+
+#[derive(Debug)]
+struct State {
+    /// The meta of the last durable commit.
+    meta: Meta,
+    /// The slot (0 or 1) holding `meta`.
+    active_slot: u64,
+    /// Pages in the file now (grows between commits).
+    page_count: u64,
+    /// Free in the durable state and not allocated since: reusable now.
+    free: BTreeSet<PageId>,
+    /// Allocated since the last commit: no durable state references them.
+    fresh: HashSet<PageId>,
+    /// Freed since the last commit; the durable state may still reference them.
+    pending_free: BTreeSet<PageId>,
+    /// Pages of the durable free-list chain.
+    list_pages: Vec<PageId>,
+    /// Why writes are refused, after a failed write or sync.
+    poisoned: Option<String>,
+}
+
+/// A file of pages. Cheap to share (`Arc` inside); reads run concurrently.
+#[derive(Debug, Clone)]
+pub struct PageManager {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    file: FileHandle,
+    path: PathBuf,
+    name: String,
+    format: PageFormat,
+    state: Mutex<State>,
+}
+
+impl PageManager {
+    /// Creates a new paged file at `path` (which must not exist), crash-safely: it is written
+    /// under a temporary name, synced, renamed into place and the directory synced.
+    pub fn create(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<PageManager> {
+        open::create(vfs, path, format)
+    }
+
+    /// Opens an existing paged file, picking the newest valid meta slot. The page size is the
+    /// one the file was created with, whatever `format` says.
+    pub fn open(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<PageManager> {
+        open::open(vfs, path, format)
+    }
+
+    fn from_parts(file: FileHandle, path: &Path, format: PageFormat, state: State) -> Self {
+        let name = path.display().to_string();
+        let inner =
+            Inner { file, path: path.to_path_buf(), name, format, state: Mutex::new(state) };
+        PageManager { inner: Arc::new(inner) }
+    }
+
+    /// The page format (size, encryption) of this file.
+    pub fn format(&self) -> &PageFormat {
+        &self.inner.format
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The owner's bytes stored in the last committed meta page.
+    pub fn user_meta(&self) -> Vec<u8> {
+        self.inner.state.lock().meta.user.clone()
+    }
+
+    /// A new page with a zeroed body, for `id` (which the caller allocated).
+    pub fn new_page(&self, page_type: PageType, id: PageId) -> Page {
+        self.inner.format.new_page(page_type, id)
+    }
+
+    /// Allocates a page: the lowest free one, or a new one at the end of the file.
+    pub fn allocate(&self) -> Result<PageId> {
+        let mut state = self.inner.state.lock();
+        check_writable(&state)?;
+        let id = match state.free.pop_first() {
+            Some(id) => id,
+            None => {
+                state.page_count += 1;
+                PageId(state.page_count - 1)
+            }
+        };
+        state.fresh.insert(id);
+        Ok(id)
+    }
+
+    /// Frees a page. A page allocated since the last commit is reusable at once; any other
+    /// becomes reusable once the next commit is durable. Freeing a page that is not in use is
+    /// an error.
+    pub fn free(&self, id: PageId) -> Result<()> {
+        let mut state = self.inner.state.lock();
+        check_writable(&state)?;
+        if id < FIRST_DATA_PAGE || id.0 >= state.page_count {
+            return Err(Error::InvalidInput(format!("cannot free page {id}: not a data page")));
+        }
+        if state.free.contains(&id)
+            || state.pending_free.contains(&id)
+            || state.list_pages.contains(&id)
+        {
+            return Err(Error::InvalidInput(format!("page {id} freed twice")));
+        }
+        if state.fresh.remove(&id) {
+            state.free.insert(id);
+        } else {
+            state.pending_free.insert(id);
+        }
+        Ok(())
+    }
+
+    /// Reads and verifies page `id`.
+    pub fn read_page(&self, id: PageId) -> Result<Page> {
+        let page_count = self.inner.state.lock().page_count;
+        if id.0 >= page_count {
+            return Err(Error::corruption(
+                format!("reference to page {id} beyond the end of the file ({page_count} pages)"),
+                self.inner.name.clone(),
+            ));
+        }
+        let size = self.inner.format.page_size().bytes();
+        let mut bytes = vec![0; size];
+        self.inner.file.read_exact_at(&mut bytes, id.0 * size as u64)?;
+        self.inner.format.decode(bytes, id, &self.inner.name)
+    }
+
+    /// Writes a data page. It is durable after the next [`PageManager::commit`].
+    pub fn write_page(&self, page: &Page) -> Result<()> {
+        {
+            let state = self.inner.state.lock();
+            check_writable(&state)?;
+            if page.id() < FIRST_DATA_PAGE || page.id().0 >= state.page_count {
+                return Err(Error::InvalidInput(format!(
+                    "cannot write page {}: not an allocated data page",
+                    page.id()
+                )));
+            }
+        }
+        self.write_raw(page)
+    }
+
+    fn write_raw(&self, page: &Page) -> Result<()> {
+        let mut bytes = Vec::new();
+        self.inner.format.encode(page, &mut bytes)?;
+        let offset = page.id().0 * bytes.len() as u64;
+        self.inner.file.write_all_at(&bytes, offset).map_err(|e| self.poison(e))
+    }
+
+    /// Records `error` as the reason no more writes are accepted, and returns it.
+    fn poison(&self, error: Error) -> Error {
+        let mut state = self.inner.state.lock();
+        if state.poisoned.is_none() {
+            state.poisoned = Some(error.to_string());
+        }
+        error
+    }
+
+    /// Makes every page written so far durable, with `user` as the owner's meta bytes.
+    pub fn commit(&self, user: &[u8]) -> Result<()> {
+        if user.len() > USER_META_CAPACITY {
+            return Err(Error::InvalidInput(format!(
+                "owner's meta of {} bytes exceeds {USER_META_CAPACITY}",
+                user.len()
+            )));
+        }
+        // One commit at a time: the state lock is held throughout (allocation waits briefly).
+        let mut state = self.inner.state.lock();
+        check_writable(&state)?;
+        let plan = plan_free_list(&mut state, self.inner.format.body_len());
+        let result = self.write_commit(&state, &plan, user);
+        match result {
+            Ok(meta) => {
+                state.meta = meta;
+                state.active_slot = 1 - state.active_slot;
+                state.free = plan.free;
+                state.pending_free.clear();
+                state.fresh.clear();
+                state.list_pages = plan.list_pages;
+                Ok(())
+            }
+            Err(e) => {
+                state.poisoned.get_or_insert_with(|| e.to_string());
+                Err(e)
+            }
+        }
+    }
+
+    fn write_commit(&self, state: &State, plan: &FreeListPlan, user: &[u8]) -> Result<Meta> {
+        let format = &self.inner.format;
+        let per_page = free_list::ids_per_page(format.body_len());
+        let ids: Vec<PageId> = plan.free.iter().copied().collect();
+        let mut chunks = ids.chunks(per_page);
+        let mut bytes = Vec::new();
+        for (i, &id) in plan.list_pages.iter().enumerate() {
+            let next = plan.list_pages.get(i + 1).copied().unwrap_or(PageId::ZERO);
+            let mut page = format.new_page(PageType::FREE_LIST, id);
+            free_list::encode(&mut page, next, chunks.next().unwrap_or(&[]));
+            format.encode(&page, &mut bytes)?;
+            self.inner.file.write_all_at(&bytes, id.0 * bytes.len() as u64)?;
+        }
+        debug_assert!(chunks.next().is_none(), "every free id has a place in the list");
+        // Everything the new meta will reference (and the file's new length) first.
+        self.inner.file.sync_data()?;
+        let meta = Meta {
+            page_size: format.page_size().bytes() as u32,
+            generation: state.meta.generation + 1,
+            page_count: state.page_count,
+            free_head: plan.list_pages.first().copied().unwrap_or(PageId::ZERO),
+            free_count: plan.free.len() as u64,
+            free_list_pages: plan.list_pages.len() as u64,
+            user: user.to_vec(),
+        };
+        let slot = PageId(1 - state.active_slot);
+        let mut page = format.new_page(PageType::META, slot);
+        meta.encode(&mut page);
+        format.encode(&page, &mut bytes)?;
+        self.inner.file.write_all_at(&bytes, slot.0 * bytes.len() as u64)?;
+        self.inner.file.sync_data()?;
+        Ok(meta)
+    }
+
+    /// Counters for stats output.
+    pub fn stats(&self) -> PageManagerStats {
+        let state = self.inner.state.lock();
+        PageManagerStats {
+            page_size: self.inner.format.page_size().bytes(),
+            page_count: state.page_count,
+            free_pages: state.free.len() as u64,
+            pending_free_pages: state.pending_free.len() as u64,
+            free_list_pages: state.list_pages.len() as u64,
+            generation: state.meta.generation,
+        }
+    }
+
+    /// Which pages are not in use, for the owner's consistency check.
+    pub fn space_map(&self) -> SpaceMap {
+        let state = self.inner.state.lock();
+        SpaceMap {
+            page_count: state.page_count,
+            free: state.free.clone(),
+            pending_free: state.pending_free.clone(),
+            free_list_pages: state.list_pages.iter().copied().collect(),
+        }
+    }
+
+    /// Why writes are refused, if they are.
+    pub fn poisoned(&self) -> Option<String> {
+        self.inner.state.lock().poisoned.clone()
+    }
+}
+
+fn check_writable(state: &State) -> Result<()> {
+    match &state.poisoned {
+        Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
+        None => Ok(()),
+    }
+}
+
+/// Where the next commit's free list goes and what it holds.
+#[derive(Debug)]
+struct FreeListPlan {
+    /// The ids the new list records as free (free after the commit).
+    free: BTreeSet<PageId>,
+    /// The pages that will hold the list.
+    list_pages: Vec<PageId>,
+}
+
+/// Chooses pages for the new free list. REQUIRES: the state lock is held for the whole commit.
+///
+/// After the commit, free = free now + pending + the old list's pages, minus the pages used for
+/// the new list. Those come only from pages free *now* (unreferenced by the durable state) or
+/// from growing the file, so the old list stays intact until the new meta is durable.
+fn plan_free_list(state: &mut State, body_len: usize) -> FreeListPlan {
+    let per_page = free_list::ids_per_page(body_len);
+    let mut free: BTreeSet<PageId> = state.free.clone();
+    free.extend(state.pending_free.iter().copied());
+    free.extend(state.list_pages.iter().copied());
+    let mut candidates = state.free.iter().rev().copied().collect::<Vec<_>>().into_iter();
+    let mut list_pages = Vec::new();
+    // Each page taken from the free set also shrinks what the list must hold.
+    while list_pages.len() < free.len().div_ceil(per_page) {
+        let page = match candidates.next() {
+            Some(id) => {
+                free.remove(&id);
+                state.free.remove(&id);
+                id
+            }
+            None => {
+                state.page_count += 1;
+                PageId(state.page_count - 1)
+            }
+        };
+        list_pages.push(page);
+    }
+    FreeListPlan { free, list_pages }
+}
