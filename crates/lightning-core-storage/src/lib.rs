@@ -17,6 +17,10 @@
 
 #![deny(unsafe_code)]
 
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 pub mod codec;
 pub mod engine;
 mod error;
