@@ -131,17 +131,53 @@ impl Codec for ZstdCodec {
     }
 
     fn compress(&self, input: &[u8], out: &mut Vec<u8>) -> Result<()> {
-        let compressed = zstd::bulk::compress(input, self.level)
+        let start = out.len();
+        out.resize(start + zstd::zstd_safe::compress_bound(input.len()), 0);
+        let written = ZSTD_CONTEXTS.with_borrow_mut(|contexts| {
+            contexts.compressor(self.level)?.compress_to_buffer(input, &mut out[start..])
+        });
+        let written = written
             .map_err(|e| Error::InvalidInput(format!("zstd cannot compress this block: {e}")))?;
-        out.extend_from_slice(&compressed);
+        out.truncate(start + written);
         Ok(())
     }
 
     fn decompress(&self, input: &[u8], uncompressed_len: usize, out: &mut Vec<u8>) -> Result<()> {
         let start = out.len();
         out.resize(start + uncompressed_len, 0);
-        let written = zstd::bulk::decompress_to_buffer(input, &mut out[start..])
+        let written = ZSTD_CONTEXTS
+            .with_borrow_mut(|contexts| {
+                contexts.decompressor()?.decompress_to_buffer(input, &mut out[start..])
+            })
             .map_err(|e| corrupt("zstd", e))?;
         check_len("zstd", written, uncompressed_len)
     }
+}
+
+/// Zstandard contexts, one set per thread and reused across blocks: creating a context costs
+/// more than compressing a 4 KiB page with it.
+#[derive(Default)]
+struct ZstdContexts {
+    compressor: Option<(i32, zstd::bulk::Compressor<'static>)>,
+    decompressor: Option<zstd::bulk::Decompressor<'static>>,
+}
+
+impl ZstdContexts {
+    fn compressor(&mut self, level: i32) -> std::io::Result<&mut zstd::bulk::Compressor<'static>> {
+        if self.compressor.as_ref().is_none_or(|(l, _)| *l != level) {
+            self.compressor = Some((level, zstd::bulk::Compressor::new(level)?));
+        }
+        Ok(&mut self.compressor.as_mut().expect("just set").1)
+    }
+
+    fn decompressor(&mut self) -> std::io::Result<&mut zstd::bulk::Decompressor<'static>> {
+        if self.decompressor.is_none() {
+            self.decompressor = Some(zstd::bulk::Decompressor::new()?);
+        }
+        Ok(self.decompressor.as_mut().expect("just set"))
+    }
+}
+
+thread_local! {
+    static ZSTD_CONTEXTS: std::cell::RefCell<ZstdContexts> = std::cell::RefCell::default();
 }
