@@ -1,0 +1,96 @@
+//! [`TxnIter`]: a scan's entries as a transaction sees them — the engine's committed versions
+//! at the read timestamp, overlaid with the transaction's own buffered writes, deletes hidden.
+
+use std::cmp::Ordering;
+
+use lightning_core_storage::engine::{Direction, EngineIter, VersionedEntry};
+
+use crate::Result;
+
+/// A key and its value.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// A transaction's buffered write: the key and its new value (`None` = delete).
+pub(crate) type OwnWrite = (Vec<u8>, Option<Vec<u8>>);
+
+/// Iterator over `(key, value)` pairs of a scan, in the scan's direction.
+pub struct TxnIter {
+    engine: std::iter::Peekable<EngineIter>,
+    /// The transaction's writes in the range, in scan order (`None` = delete).
+    own: std::iter::Peekable<std::vec::IntoIter<OwnWrite>>,
+    direction: Direction,
+    /// Keeps the read timestamp registered while the iterator lives.
+    _guard: Option<crate::snapshot::SnapshotGuard>,
+}
+
+impl std::fmt::Debug for TxnIter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TxnIter").field("direction", &self.direction).finish_non_exhaustive()
+    }
+}
+
+impl TxnIter {
+    /// Merges `engine` (newest version per key at the read timestamp) with `own` writes, both
+    /// already in `direction` order.
+    pub(crate) fn new(engine: EngineIter, own: Vec<OwnWrite>, direction: Direction) -> Self {
+        TxnIter {
+            engine: engine.peekable(),
+            own: own.into_iter().peekable(),
+            direction,
+            _guard: None,
+        }
+    }
+
+    /// Holds `guard` (a registration of the read timestamp) for as long as the iterator lives.
+    pub(crate) fn with_guard(mut self, guard: crate::snapshot::SnapshotGuard) -> Self {
+        self._guard = Some(guard);
+        self
+    }
+}
+
+/// How an engine key compares with an own-write key in scan order.
+fn order(direction: Direction, engine_key: &[u8], own_key: &[u8]) -> Ordering {
+    match direction {
+        Direction::Forward => engine_key.cmp(own_key),
+        Direction::Reverse => own_key.cmp(engine_key),
+    }
+}
+
+impl Iterator for TxnIter {
+    type Item = Result<KeyValue>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let take_own = match (self.engine.peek(), self.own.peek()) {
+                (None, None) => return None,
+                (Some(Err(_)), _) => {
+                    let err = self.engine.next().and_then(Result::err)?;
+                    return Some(Err(err.into()));
+                }
+                (None, Some(_)) => true,
+                (Some(Ok(_)), None) => false,
+                (Some(Ok(entry)), Some((own_key, _))) => {
+                    match order(self.direction, &entry.key, own_key) {
+                        Ordering::Less => false,
+                        Ordering::Greater => true,
+                        Ordering::Equal => {
+                            self.engine.next(); // shadowed by the transaction's own write
+                            true
+                        }
+                    }
+                }
+            };
+            if take_own {
+                let (key, value) = self.own.next()?;
+                if let Some(value) = value {
+                    return Some(Ok((key, value)));
+                }
+            } else if let Some(Ok(VersionedEntry { key, value: Some(value), .. })) =
+                self.engine.next()
+            {
+                return Some(Ok((key, value)));
+            }
+            // A delete (own or committed tombstone): skip it.
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! [`Snapshot`]: a read-only view at one timestamp that lives until dropped.
+
+use lightning_core_storage::{
+    Timestamp,
+    engine::{Direction, KeyRange},
+};
+
+use crate::{Result, TxnStore, merge::TxnIter};
+
+/// A consistent read-only view of the store as of its timestamp. While it lives, the versions
+/// it can see are kept (it holds the GC horizon down; `TxnStats` shows the oldest one's age).
+#[derive(Debug)]
+pub struct Snapshot {
+    store: TxnStore,
+    ts: Timestamp,
+}
+
+impl Snapshot {
+    pub(crate) fn new(store: TxnStore, ts: Timestamp) -> Self {
+        Snapshot { store, ts }
+    }
+
+    /// The timestamp this view reads at.
+    pub fn timestamp(&self) -> Timestamp {
+        self.ts
+    }
+
+    /// The value of `key` in this view.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let version = self.store.inner.engine.get(key, self.ts)?;
+        Ok(version.and_then(|v| v.value))
+    }
+
+    /// The entries of `range` in this view, in `direction` order.
+    pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<TxnIter> {
+        let engine = self.store.inner.engine.scan(range, self.ts, direction)?;
+        Ok(TxnIter::new(engine, Vec::new(), direction).with_guard(SnapshotGuard::new(self)))
+    }
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        self.store.inner.oracle.release_snapshot(self.ts);
+    }
+}
+
+/// Keeps a snapshot's timestamp registered while an iterator from it is alive, so dropping the
+/// `Snapshot` first cannot let GC remove versions the iterator still reads.
+#[derive(Debug)]
+pub(crate) struct SnapshotGuard {
+    store: TxnStore,
+    ts: Timestamp,
+}
+
+impl SnapshotGuard {
+    pub(crate) fn new(snapshot: &Snapshot) -> Self {
+        Self::at(&snapshot.store, snapshot.ts)
+    }
+
+    /// Registers one more hold on `ts`. REQUIRES: `ts` is already registered (held by a live
+    /// snapshot or transaction), so GC cannot have passed it.
+    pub(crate) fn at(store: &TxnStore, ts: Timestamp) -> Self {
+        store.inner.oracle.retain_snapshot(ts);
+        SnapshotGuard { store: store.clone(), ts }
+    }
+}
+
+impl Drop for SnapshotGuard {
+    fn drop(&mut self) {
+        self.store.inner.oracle.release_snapshot(self.ts);
+    }
+}

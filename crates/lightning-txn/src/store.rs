@@ -1,0 +1,264 @@
+//! [`TxnStore`]: the transactional store over any engine and the WAL.
+//!
+//! Commit path (one function, [`TxnStore::commit_batch`], used by transactions and plain write
+//! batches alike):
+//!
+//! 1. under the commit lock: validate (per isolation level), assign the commit timestamp, and
+//!    append the commit record to the WAL — so timestamp order is log order;
+//! 2. outside the lock: for `Immediate`, wait for the WAL sync that covers the record (group
+//!    commit: concurrent committers share one fsync);
+//! 3. apply the versioned writes to the engine;
+//! 4. publish the timestamp and wait until it is visible, so the caller's next read sees it.
+//!
+//! A failure after step 1 (fsync, apply) poisons the store for writes: the log and the engine
+//! may disagree about an unacknowledged commit, and only recovery on reopen can settle that.
+
+use std::{
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use lightning_core_storage::{
+    Lsn, Timestamp,
+    engine::{Direction, EngineBatch, KeyRange, StorageEngine},
+};
+use lightning_wal::{Durability, Wal};
+use parking_lot::Mutex;
+
+use crate::{
+    Error, Isolation, LockManager, Result, Snapshot, Transaction, TxnId, TxnOptions, TxnStats,
+    merge::TxnIter,
+    oracle::{Oracle, Validation},
+    record, recovery,
+};
+
+pub(crate) struct StoreInner {
+    pub(crate) engine: Arc<dyn StorageEngine>,
+    pub(crate) wal: Wal,
+    pub(crate) oracle: Oracle,
+    pub(crate) locks: LockManager,
+    pub(crate) options: TxnOptions,
+    next_txn_id: AtomicU64,
+    poisoned: Mutex<Option<String>>,
+    pub(crate) counters: Counters,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub commits: AtomicU64,
+    pub aborts: AtomicU64,
+    pub conflicts: AtomicU64,
+    pub deadlocks: AtomicU64,
+    pub active: AtomicU64,
+}
+
+impl fmt::Debug for StoreInner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TxnStore")
+            .field("engine", &self.engine.name())
+            .field("visible", &self.oracle.visible())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A transactional store: MVCC transactions over one engine and one WAL. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TxnStore {
+    pub(crate) inner: Arc<StoreInner>,
+}
+
+/// What recovery did when the store opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RecoveryReport {
+    /// The engine's durable LSN before replay.
+    pub engine_durable_lsn: Lsn,
+    /// Commit records re-applied from the WAL.
+    pub replayed_records: u64,
+    /// The highest commit timestamp after recovery.
+    pub last_commit_ts: Timestamp,
+}
+
+impl TxnStore {
+    /// Opens the store: the engine is at its durable state; the WAL is replayed above it, each
+    /// committed transaction re-applied once; the WAL is truncated below what the engine then
+    /// made durable.
+    pub fn open(
+        engine: Arc<dyn StorageEngine>,
+        wal: Wal,
+        options: TxnOptions,
+    ) -> Result<(TxnStore, RecoveryReport)> {
+        let report = recovery::recover(engine.as_ref(), &wal)?;
+        let inner = StoreInner {
+            engine,
+            wal,
+            oracle: Oracle::new(report.last_commit_ts),
+            locks: LockManager::new(),
+            options,
+            next_txn_id: AtomicU64::new(1),
+            poisoned: Mutex::new(None),
+            counters: Counters::default(),
+        };
+        Ok((TxnStore { inner: Arc::new(inner) }, report))
+    }
+
+    /// Starts a transaction.
+    pub fn begin(&self, isolation: Isolation) -> Result<Transaction> {
+        self.check_writable()?;
+        let id = TxnId(self.inner.next_txn_id.fetch_add(1, Ordering::Relaxed));
+        let start_ts = self.inner.oracle.register_snapshot();
+        self.inner.counters.active.fetch_add(1, Ordering::Relaxed);
+        Ok(Transaction::new(self.clone(), id, isolation, start_ts))
+    }
+
+    /// A read-only view of the latest committed state that lives until dropped (it holds the
+    /// GC horizon down meanwhile).
+    pub fn snapshot(&self) -> Snapshot {
+        Snapshot::new(self.clone(), self.inner.oracle.register_snapshot())
+    }
+
+    /// The latest committed value of `key`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let version = self.inner.engine.get(key, self.inner.oracle.visible())?;
+        Ok(version.and_then(|v| v.value))
+    }
+
+    /// Latest committed entries of `range` in `direction`.
+    pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<TxnIter> {
+        let snapshot = self.snapshot();
+        snapshot.scan(range, direction)
+    }
+
+    /// Applies `batch` atomically, without a transaction's validation (last writer wins).
+    pub fn write(&self, batch: EngineBatch, durability: Durability) -> Result<Timestamp> {
+        self.commit_batch(&batch, durability, None)
+    }
+
+    /// The commit path shared by transactions and write batches (see the module docs).
+    pub(crate) fn commit_batch(
+        &self,
+        batch: &EngineBatch,
+        durability: Durability,
+        validation: Option<&Validation<'_>>,
+    ) -> Result<Timestamp> {
+        self.check_writable()?;
+        let inner = &self.inner;
+        let (ts, lsn) = {
+            let mut state = inner.oracle.lock_commit();
+            if let Some(validation) = validation {
+                inner.oracle.validate(&state, validation).inspect_err(|_| {
+                    inner.counters.conflicts.fetch_add(1, Ordering::Relaxed);
+                })?;
+            }
+            let ts = inner.oracle.assign(&mut state, batch.ops().iter().map(|op| op.key()));
+            let record = record::encode(ts, batch);
+            // Immediate commits append without syncing here and sync outside the lock, so that
+            // concurrent committers share one fsync.
+            let append_durability = match durability {
+                Durability::Immediate | Durability::None => Durability::None,
+                Durability::Eventual => Durability::Eventual,
+            };
+            match inner.wal.append(&record, append_durability) {
+                Ok(lsn) => (ts, lsn),
+                Err(e) => {
+                    drop(state);
+                    return Err(self.fail(ts, e.into()));
+                }
+            }
+        };
+        if durability == Durability::Immediate
+            && let Err(e) = inner.wal.sync()
+        {
+            return Err(self.fail(ts, e.into()));
+        }
+        if let Err(e) = inner.engine.apply(batch, ts, lsn) {
+            return Err(self.fail(ts, e.into()));
+        }
+        inner.oracle.publish(ts);
+        inner.oracle.wait_visible(ts);
+        inner.counters.commits.fetch_add(1, Ordering::Relaxed);
+        Ok(ts)
+    }
+
+    /// Poisons the store after a failure past the point of no return, unblocks visibility, and
+    /// returns the error.
+    fn fail(&self, ts: Timestamp, error: Error) -> Error {
+        self.inner.poisoned.lock().get_or_insert_with(|| error.to_string());
+        self.inner.oracle.publish(ts);
+        error
+    }
+
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        match self.inner.poisoned.lock().as_ref() {
+            Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Makes every commit so far durable: syncs the WAL, checkpoints the engine, and truncates
+    /// the WAL below what the engine made durable.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.inner.wal.sync()?;
+        let durable = self.inner.engine.checkpoint()?;
+        self.inner.wal.truncate_before(durable.lsn.next())?;
+        Ok(())
+    }
+
+    /// Syncs the WAL: every commit acknowledged so far survives power loss.
+    pub fn sync(&self) -> Result<()> {
+        self.inner.wal.sync()?;
+        Ok(())
+    }
+
+    /// The oldest timestamp a live reader may use.
+    pub fn gc_horizon(&self) -> Timestamp {
+        self.inner.oracle.horizon()
+    }
+
+    /// Asks the engine to drop versions no live reader can see; returns how many it dropped.
+    pub fn collect_garbage(&self) -> Result<u64> {
+        Ok(self.inner.engine.collect_garbage(self.gc_horizon())?)
+    }
+
+    /// The engine under the store.
+    pub fn engine(&self) -> &Arc<dyn StorageEngine> {
+        &self.inner.engine
+    }
+
+    /// The write-ahead log.
+    pub fn wal(&self) -> &Wal {
+        &self.inner.wal
+    }
+
+    /// The store's options.
+    pub fn options(&self) -> &TxnOptions {
+        &self.inner.options
+    }
+
+    /// Why writes are refused, if they are.
+    pub fn poisoned(&self) -> Option<String> {
+        self.inner.poisoned.lock().clone()
+    }
+
+    /// Counters: commits, aborts, conflicts, live snapshots and the oldest one's age, locks.
+    pub fn stats(&self) -> TxnStats {
+        let counters = &self.inner.counters;
+        let oldest = self.inner.oracle.oldest_snapshot();
+        TxnStats {
+            commits: counters.commits.load(Ordering::Relaxed),
+            aborts: counters.aborts.load(Ordering::Relaxed),
+            conflicts: counters.conflicts.load(Ordering::Relaxed),
+            deadlocks: counters.deadlocks.load(Ordering::Relaxed),
+            active_transactions: counters.active.load(Ordering::Relaxed),
+            live_snapshots: self.inner.oracle.live_snapshots() as u64,
+            oldest_snapshot_ts: oldest.map(|(ts, _)| ts),
+            oldest_snapshot_age: oldest.map_or(Duration::ZERO, |(_, since)| since.elapsed()),
+            visible_ts: self.inner.oracle.visible(),
+            gc_horizon: self.gc_horizon(),
+            locks: self.inner.locks.stats(),
+        }
+    }
+}
