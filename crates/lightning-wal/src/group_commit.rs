@@ -1,0 +1,271 @@
+//! Group commit: the shared state of an open log and the leader/follower protocol that turns
+//! many concurrent appends into one write and one `fdatasync`.
+//!
+//! Appenders encode their records under the state lock (see [`crate::encoder`]), then wait for
+//! their LSN to be written or durable. If no I/O round is running, the waiter becomes the
+//! *leader*: it takes everything encoded so far, releases the lock, writes it (creating
+//! segments as the batch says) and syncs if anyone asked for durability, then publishes the new
+//! written and durable LSNs and wakes everyone. Appenders that arrive while a round runs only
+//! encode and wait; the next leader carries all of them in one write and one sync. Each waits
+//! only until the published LSN covers its own.
+//!
+//! Lock order: `state` is never held while taking `io` or `segments`; `io` may be held while
+//! taking `segments`.
+
+use std::{
+    panic::{AssertUnwindSafe, catch_unwind},
+    path::PathBuf,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use lightning_core_storage::vfs::{FileHandle, Vfs};
+use parking_lot::{Condvar, Mutex, MutexGuard};
+
+use crate::{
+    encoder::{Batch, Encoder, Position},
+    error::{Error, Result},
+    segment::{SegmentIndex, SegmentMeta, create_segment},
+    stats::Counters,
+    transform::Transform,
+};
+
+/// What a waiter needs of its LSN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Goal {
+    /// Handed to the operating system (`write(2)` returned).
+    Written,
+    /// `fdatasync` returned.
+    Durable,
+}
+
+/// The mutable state of the log, behind [`Shared::state`].
+#[derive(Debug)]
+pub(crate) struct State {
+    pub(crate) encoder: Encoder,
+    /// Every record up to this LSN is written.
+    pub(crate) written_lsn: u64,
+    /// Every record up to this LSN is durable.
+    pub(crate) durable_lsn: u64,
+    /// Where the written bytes end.
+    pub(crate) written_end: Position,
+    /// A leader is doing I/O (it alone may lock [`Shared::io`]).
+    pub(crate) io_in_progress: bool,
+    /// The round in progress writes records up to this LSN...
+    pub(crate) round_last_lsn: u64,
+    /// ...and syncs them.
+    pub(crate) round_syncs: bool,
+    /// The highest LSN someone waits to see durable.
+    pub(crate) sync_wanted: u64,
+    /// The failure that poisoned the log.
+    pub(crate) poisoned: Option<String>,
+    /// The background syncer must stop.
+    pub(crate) shutdown: bool,
+    /// When written-but-unsynced data first appeared (the syncer's deadline starts there).
+    pub(crate) unsynced_since: Option<Instant>,
+}
+
+/// How far ahead of the log's end the active segment is filled with zeros (and synced), so
+/// that appends overwrite allocated space: an `fdatasync` then flushes data only, not the file
+/// size and block allocation too (measured about 1.6x faster). Capped at the segment size.
+pub const PREALLOCATE_BYTES: u64 = 4 << 20;
+
+/// The file being appended to. REQUIRES: locked only by the leader of the current round.
+#[derive(Debug)]
+pub(crate) struct Io {
+    pub(crate) file: FileHandle,
+    pub(crate) segment: u64,
+    /// The file is written (with data or zeros) and synced up to here: writes below it
+    /// overwrite allocated space. Never below the end of the data written.
+    pub(crate) allocated: u64,
+}
+
+/// Everything the public handle, the syncer and replay share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) vfs: Arc<dyn Vfs>,
+    pub(crate) dir: PathBuf,
+    pub(crate) transform: Transform,
+    pub(crate) sync_interval: Duration,
+    pub(crate) segment_size: u64,
+    pub(crate) state: Mutex<State>,
+    /// Signalled when a round ends (LSNs published or the log poisoned): waited on by those
+    /// whose LSN the round in progress covers.
+    pub(crate) round_done: Condvar,
+    /// Waited on by those who need another round: one is woken to lead when a round ends; all
+    /// when a round starts (to move to `round_done` if it covers them). Waking only the
+    /// waiters a round concerns keeps a crowd of committers from thundering at every fsync.
+    pub(crate) next_round: Condvar,
+    /// Signalled when the background syncer has work or must stop.
+    pub(crate) syncer_wake: Condvar,
+    pub(crate) io: Mutex<Io>,
+    pub(crate) segments: Mutex<SegmentIndex>,
+    pub(crate) counters: Counters,
+}
+
+impl Shared {
+    /// The error every operation returns once the log is poisoned.
+    pub(crate) fn check_poisoned(state: &State) -> Result<()> {
+        match &state.poisoned {
+            Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// Poisons the log with `error`'s description (the first failure wins) and wakes everyone.
+    /// REQUIRES: `state` is the locked state.
+    pub(crate) fn poison(&self, state: &mut State, error: &Error) {
+        state.poisoned.get_or_insert_with(|| error.to_string());
+        self.wake_all();
+    }
+
+    /// Wakes every waiter (poisoning, shutdown).
+    pub(crate) fn wake_all(&self) {
+        self.round_done.notify_all();
+        self.next_round.notify_all();
+        self.syncer_wake.notify_all();
+    }
+
+    /// Waits until record `lsn` reaches `goal`, leading I/O rounds when none is running. The
+    /// leader whose I/O fails gets that error; everyone else, then and later, `Poisoned`.
+    /// REQUIRES: `state` is the locked state, and `lsn` was encoded (`< encoder.next_lsn()`).
+    pub(crate) fn wait_for(
+        &self,
+        state: &mut MutexGuard<'_, State>,
+        lsn: u64,
+        goal: Goal,
+    ) -> Result<()> {
+        debug_assert!(lsn < state.encoder.next_lsn(), "waiting for an LSN never assigned");
+        if goal == Goal::Durable {
+            state.sync_wanted = state.sync_wanted.max(lsn);
+        }
+        // Bounded: every pass either returns, or waits for a round, or runs one that writes
+        // everything encoded so far; two rounds always cover `lsn`.
+        loop {
+            Self::check_poisoned(state)?;
+            let reached = match goal {
+                Goal::Written => state.written_lsn >= lsn,
+                Goal::Durable => state.durable_lsn >= lsn,
+            };
+            if reached {
+                return Ok(());
+            }
+            if state.io_in_progress {
+                let covered =
+                    state.round_last_lsn >= lsn && (goal == Goal::Written || state.round_syncs);
+                if covered {
+                    self.round_done.wait(state);
+                } else {
+                    self.next_round.wait(state);
+                }
+                continue;
+            }
+            self.lead(state, goal == Goal::Durable)?;
+        }
+    }
+
+    /// Runs one I/O round as leader: write everything encoded, sync if asked or wanted.
+    /// REQUIRES: `state` is the locked state and no round is in progress.
+    fn lead(&self, state: &mut MutexGuard<'_, State>, sync_requested: bool) -> Result<()> {
+        debug_assert!(!state.io_in_progress, "one leader at a time");
+        state.io_in_progress = true;
+        let batch = state.encoder.take();
+        let sync = sync_requested || state.sync_wanted > state.durable_lsn;
+        let durable_before = state.durable_lsn;
+        state.round_last_lsn = batch.last_lsn;
+        state.round_syncs = sync;
+        // Those waiting for a round: this one may cover them (they re-check while it runs).
+        self.next_round.notify_all();
+        let result = MutexGuard::unlocked(state, || {
+            let mut io = self.io.lock();
+            match catch_unwind(AssertUnwindSafe(|| io.write_batch(self, &batch, sync))) {
+                Ok(result) => result,
+                Err(_) => Err(Error::Poisoned { reason: "a WAL writer panicked".into() }),
+            }
+        });
+        state.io_in_progress = false;
+        match result {
+            Ok(latency) => {
+                state.written_lsn = batch.last_lsn;
+                state.written_end = batch.end;
+                if let Some(latency) = latency {
+                    state.durable_lsn = state.written_lsn;
+                    self.counters.synced(state.durable_lsn - durable_before, latency);
+                }
+                if state.durable_lsn < state.written_lsn {
+                    if state.unsynced_since.is_none() {
+                        state.unsynced_since = Some(Instant::now());
+                        self.syncer_wake.notify_one();
+                    }
+                } else {
+                    state.unsynced_since = None;
+                }
+                self.round_done.notify_all();
+                self.next_round.notify_one();
+                Ok(())
+            }
+            Err(error) => {
+                self.poison(state, &error);
+                Err(error)
+            }
+        }
+    }
+}
+
+impl Io {
+    /// Writes a batch: for a chunk that starts a segment, first makes the sealed segment
+    /// durable, then creates the new one durably (create, header, sync, directory sync). Syncs
+    /// at the end if `sync`, returning how long the sync took.
+    fn write_batch(
+        &mut self,
+        shared: &Shared,
+        batch: &Batch,
+        sync: bool,
+    ) -> Result<Option<Duration>> {
+        for chunk in &batch.chunks {
+            if let Some(header) = &chunk.create {
+                self.file.sync_data()?;
+                let file = create_segment(shared.vfs.as_ref(), &shared.dir, header)?;
+                shared.segments.lock().insert(SegmentMeta::from(*header));
+                shared.counters.segment_created();
+                shared.counters.written(crate::format::SEGMENT_HEADER_LEN as u64);
+                self.file = file;
+                self.segment = header.number;
+                self.allocated = crate::format::SEGMENT_HEADER_LEN as u64;
+            }
+            debug_assert_eq!(chunk.segment, self.segment, "chunks follow the active segment");
+            if !chunk.bytes.is_empty() {
+                self.preallocate(chunk.offset + chunk.bytes.len() as u64, shared.segment_size)?;
+                self.file.write_all_at(&chunk.bytes, chunk.offset)?;
+                shared.counters.written(chunk.bytes.len() as u64);
+            }
+        }
+        if !sync {
+            return Ok(None);
+        }
+        let started = Instant::now();
+        self.file.sync_data()?;
+        Ok(Some(started.elapsed()))
+    }
+
+    /// Makes sure the file is allocated up to `end`: if not, fills the next
+    /// [`PREALLOCATE_BYTES`] (at least up to `end`, at most the segment size) with zeros and
+    /// syncs them. Zeros after the log's end read as its clean end (`docs/format/wal.md`).
+    fn preallocate(&mut self, end: u64, segment_size: u64) -> Result<()> {
+        if end <= self.allocated {
+            return Ok(());
+        }
+        let target = end.max((self.allocated + PREALLOCATE_BYTES).min(segment_size));
+        let zeros = vec![0u8; (target - self.allocated).min(1 << 20) as usize];
+        let mut at = self.allocated;
+        // Bounded: each pass advances by at least one byte up to `target`.
+        while at < target {
+            let n = (target - at).min(zeros.len() as u64) as usize;
+            self.file.write_all_at(&zeros[..n], at)?;
+            at += n as u64;
+        }
+        self.file.sync_data()?;
+        self.allocated = target;
+        Ok(())
+    }
+}

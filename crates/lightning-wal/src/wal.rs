@@ -1,0 +1,299 @@
+//! [`Wal`]: the public handle of an open log.
+
+use std::{fmt, path::Path, sync::Arc, thread::JoinHandle, time::Duration};
+
+use lightning_core_storage::{
+    Lsn,
+    vfs::{OpenMode, Vfs},
+};
+use lightning_security::SEAL_OVERHEAD;
+use parking_lot::Mutex;
+
+use crate::{
+    encoder::{Encoder, Position},
+    error::{Error, Result},
+    format::SegmentHeader,
+    group_commit::{Goal, Io, Shared, State},
+    options::{Durability, WalOptions},
+    recovery,
+    replay::WalIter,
+    segment::{
+        SegmentIndex, SegmentMeta, create_segment, ensure_dir, list_segments, remove_segment,
+        segment_path,
+    },
+    stats::WalStats,
+    syncer,
+    transform::Transform,
+};
+
+/// Records appended with [`Durability::None`] are written out (not synced) once this many
+/// encoded bytes wait in memory, so the buffer stays bounded.
+pub const MAX_BUFFERED_BYTES: usize = 4 << 20;
+
+/// An open write-ahead log. `Send + Sync`: share it between threads with an `Arc`.
+///
+/// One `Wal` per directory at a time (the database's `LOCK` file guarantees it).
+pub struct Wal {
+    shared: Arc<Shared>,
+    syncer: Option<JoinHandle<()>>,
+}
+
+impl fmt::Debug for Wal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Wal").field("dir", &self.shared.dir).finish_non_exhaustive()
+    }
+}
+
+impl Wal {
+    /// Opens the log in `dir` (e.g. `<db>/wal`), creating the directory if missing. Scans the
+    /// existing segments, judges any damage by `options.recovery_mode`, cuts a torn tail so new
+    /// appends follow the last good record, and starts the background syncer.
+    ///
+    /// # Errors
+    /// [`Error::Corruption`] for damage the recovery mode does not accept;
+    /// [`Error::InvalidOptions`]; [`Error::Storage`] for I/O failures.
+    pub fn open(vfs: Arc<dyn Vfs>, dir: &Path, options: WalOptions) -> Result<Wal> {
+        options.validate()?;
+        ensure_dir(vfs.as_ref(), dir)?;
+        let numbers = list_segments(vfs.as_ref(), dir)?;
+        let scan = recovery::scan(vfs.as_ref(), dir, &numbers)?;
+        recovery::judge(scan.damage.as_ref(), options.recovery_mode)?;
+        recovery::repair(vfs.as_ref(), dir, &numbers, &scan)?;
+        let mut index = SegmentIndex::default();
+        let (file, tail) = match scan.clean_end {
+            Some(end) => {
+                for meta in scan.segments.iter().filter(|m| m.number <= end.segment) {
+                    index.insert(*meta);
+                }
+                let file = vfs.open(&segment_path(dir, end.segment), OpenMode::ReadWrite)?;
+                // What a crashed process left in the page cache becomes durable before it is
+                // reported durable.
+                file.sync_data()?;
+                (file, end)
+            }
+            None => {
+                let number = numbers.last().map_or(1, |n| n + 1);
+                let header = SegmentHeader { number, first_lsn: scan.next_lsn, continues: false };
+                let file = create_segment(vfs.as_ref(), dir, &header)?;
+                index.insert(SegmentMeta::from(header));
+                let offset = crate::format::SEGMENT_HEADER_LEN as u64;
+                (file, Position { segment: number, offset })
+            }
+        };
+        let last_lsn = scan.next_lsn - 1;
+        let state = State {
+            encoder: Encoder::new(options.segment_size_bytes, tail, scan.next_lsn),
+            written_lsn: last_lsn,
+            durable_lsn: last_lsn,
+            written_end: tail,
+            io_in_progress: false,
+            round_last_lsn: 0,
+            round_syncs: false,
+            sync_wanted: 0,
+            poisoned: None,
+            shutdown: false,
+            unsynced_since: None,
+        };
+        let shared = Arc::new(Shared {
+            vfs,
+            dir: dir.to_path_buf(),
+            transform: Transform::new(options.compression, options.encryption),
+            sync_interval: Duration::from_millis(options.sync_interval_ms),
+            segment_size: options.segment_size_bytes,
+            state: Mutex::new(state),
+            round_done: Default::default(),
+            next_round: Default::default(),
+            syncer_wake: Default::default(),
+            io: Mutex::new(Io { file, segment: tail.segment, allocated: tail.offset }),
+            segments: Mutex::new(index),
+            counters: Default::default(),
+        });
+        let syncer = syncer::spawn(Arc::clone(&shared))?;
+        Ok(Wal { shared, syncer: Some(syncer) })
+    }
+
+    /// Appends one record (opaque bytes, empty or larger than a segment) and returns its LSN
+    /// once `durability` is met. LSNs are 1, 2, 3, ... with no gaps, across restarts and
+    /// truncation.
+    ///
+    /// # Errors
+    /// The I/O error that failed this append's write or sync (the log is then poisoned);
+    /// [`Error::Poisoned`] after an earlier failure; [`Error::RecordTooLarge`].
+    pub fn append(&self, record: &[u8], durability: Durability) -> Result<Lsn> {
+        self.append_batch(&[record], durability)
+    }
+
+    /// Appends records with consecutive LSNs in one step and returns the last LSN (the current
+    /// last LSN for an empty batch). A group commit of one.
+    ///
+    /// # Errors
+    /// As [`Wal::append`].
+    pub fn append_batch(&self, records: &[&[u8]], durability: Durability) -> Result<Lsn> {
+        let transform = &self.shared.transform;
+        let mut payloads = Vec::with_capacity(records.len());
+        for record in records {
+            payloads.push(transform.compress(record)?);
+        }
+        let mut state = self.shared.state.lock();
+        Shared::check_poisoned(&state)?;
+        if state.shutdown {
+            return Err(Error::Closed);
+        }
+        let overhead = if transform.encrypts() { SEAL_OVERHEAD } else { 0 };
+        for (payload, flags) in payloads {
+            let at = state.encoder.start_record(payload.len() + overhead);
+            let lsn = state.encoder.next_lsn();
+            let sealed = transform.seal(payload, flags, at.segment, at.offset, lsn);
+            let (stored, flags) = match sealed {
+                Ok(sealed) => sealed,
+                Err(error) => {
+                    // Earlier records of the batch are encoded: poison rather than half-append.
+                    self.shared.poison(&mut state, &error);
+                    return Err(error);
+                }
+            };
+            state.encoder.push_record(flags, &stored);
+        }
+        self.shared.counters.appended(records.len() as u64);
+        let last = state.encoder.next_lsn() - 1;
+        match durability {
+            Durability::Immediate => self.shared.wait_for(&mut state, last, Goal::Durable)?,
+            Durability::Eventual => self.shared.wait_for(&mut state, last, Goal::Written)?,
+            Durability::None if state.encoder.pending_bytes() > MAX_BUFFERED_BYTES => {
+                self.shared.wait_for(&mut state, last, Goal::Written)?;
+            }
+            Durability::None => {}
+        }
+        Ok(Lsn(last))
+    }
+
+    /// Makes everything appended so far durable and returns the durable LSN.
+    ///
+    /// # Errors
+    /// The I/O error of the sync (the log is then poisoned) or [`Error::Poisoned`].
+    pub fn sync(&self) -> Result<Lsn> {
+        let mut state = self.shared.state.lock();
+        let last = state.encoder.next_lsn() - 1;
+        self.shared.wait_for(&mut state, last, Goal::Durable)?;
+        Ok(Lsn(state.durable_lsn))
+    }
+
+    /// The LSN of the last record appended (durable or not); `Lsn(0)` for an empty log.
+    pub fn last_lsn(&self) -> Lsn {
+        Lsn(self.shared.state.lock().encoder.next_lsn() - 1)
+    }
+
+    /// Every record up to this LSN is durable.
+    pub fn durable_lsn(&self) -> Lsn {
+        Lsn(self.shared.state.lock().durable_lsn)
+    }
+
+    /// The records with LSN `>= from`, in order: everything appended before this call (records
+    /// still in memory are written out first, not synced). Records below the oldest segment
+    /// kept by [`Wal::truncate_before`] are gone.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the write-out fails. Damage met while iterating is yielded as
+    /// [`Error::Corruption`] by the iterator.
+    pub fn replay(&self, from: Lsn) -> Result<WalIter> {
+        let end = {
+            let mut state = self.shared.state.lock();
+            let last = state.encoder.next_lsn() - 1;
+            if state.poisoned.is_none() {
+                self.shared.wait_for(&mut state, last, Goal::Written)?;
+            }
+            state.written_end
+        };
+        let segments = self.shared.segments.lock();
+        let start = segments.replay_start(from.get()).unwrap_or(end.segment);
+        let list = segments.up_to(end.segment).into_iter().filter(|m| m.number >= start).collect();
+        drop(segments);
+        let key = self.shared.transform.key().cloned();
+        Ok(WalIter::new(
+            Arc::clone(&self.shared.vfs),
+            self.shared.dir.clone(),
+            list,
+            end,
+            from.get(),
+            key,
+        ))
+    }
+
+    /// Deletes the segments that hold only records below `lsn` (what the engines report
+    /// durable), oldest first, each removal made durable before the next: a crash at any point
+    /// leaves a readable log. Never deletes the active segment or a segment holding a record
+    /// `>= lsn`. Records below `lsn` are synced first if they are not yet durable.
+    ///
+    /// # Errors
+    /// I/O errors (the log is then poisoned) or [`Error::Poisoned`].
+    pub fn truncate_before(&self, lsn: Lsn) -> Result<()> {
+        let durable = {
+            let mut state = self.shared.state.lock();
+            Shared::check_poisoned(&state)?;
+            let needed = lsn.get().saturating_sub(1).min(state.encoder.next_lsn() - 1);
+            if state.durable_lsn < needed {
+                self.shared.wait_for(&mut state, needed, Goal::Durable)?;
+            }
+            state.durable_lsn
+        };
+        let mut segments = self.shared.segments.lock();
+        for number in segments.removable(lsn.get(), durable) {
+            if let Err(error) = remove_segment(self.shared.vfs.as_ref(), &self.shared.dir, number) {
+                drop(segments);
+                self.shared.poison(&mut self.shared.state.lock(), &error);
+                return Err(error);
+            }
+            segments.remove(number);
+            self.shared.counters.segment_removed();
+        }
+        Ok(())
+    }
+
+    /// What the log has done since it was opened, and where it stands.
+    pub fn stats(&self) -> WalStats {
+        let mut stats = self.shared.counters.snapshot();
+        {
+            let state = self.shared.state.lock();
+            stats.last_lsn = Lsn(state.encoder.next_lsn() - 1);
+            stats.durable_lsn = Lsn(state.durable_lsn);
+            stats.buffered_bytes = state.encoder.pending_bytes() as u64;
+        }
+        let segments = self.shared.segments.lock();
+        stats.segments = segments.len() as u64;
+        stats.active_segment = segments.active().unwrap_or(0);
+        stats
+    }
+
+    /// The failure that poisoned the log, if one did.
+    pub fn poisoned(&self) -> Option<String> {
+        self.shared.state.lock().poisoned.clone()
+    }
+
+    /// Makes everything appended durable, then stops and joins the background syncer.
+    ///
+    /// # Errors
+    /// As [`Wal::sync`]; the syncer is stopped either way.
+    pub fn close(mut self) -> Result<()> {
+        let result = self.sync().map(|_| ());
+        self.stop();
+        result
+    }
+
+    fn stop(&mut self) {
+        syncer::stop(&self.shared);
+        if let Some(handle) = self.syncer.take()
+            && handle.join().is_err()
+        {
+            let error = Error::Poisoned { reason: "the WAL syncer thread panicked".into() };
+            self.shared.poison(&mut self.shared.state.lock(), &error);
+        }
+    }
+}
+
+impl Drop for Wal {
+    /// Stops and joins the background syncer. Records appended with [`Durability::None`] and
+    /// not yet written are dropped (call [`Wal::close`] or [`Wal::sync`] to keep them).
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
