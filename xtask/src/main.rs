@@ -9,6 +9,7 @@
 //! report on the workspace) even while a crate does not compile.
 
 mod ci;
+mod crash;
 mod error;
 mod layers;
 mod metadata;
@@ -55,6 +56,12 @@ const COMMANDS: &[Command] = &[
         usage: "cargo xtask release --dry-run",
         summary: "check crates.io metadata, print the publish order, package (never publishes)",
         run: release::run_command,
+    },
+    Command {
+        name: "crash",
+        usage: "cargo xtask crash [--cycles N] [--seeds N]",
+        summary: "run the kill -9 and power-cut crash tests at scale (default 1000 each)",
+        run: crash::run,
     },
     Command {
         name: "help",
