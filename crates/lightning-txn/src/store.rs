@@ -238,6 +238,13 @@ impl TxnStore {
         &self.inner.options
     }
 
+    /// How many handles share this store: this one, its clones, and every transaction,
+    /// snapshot and scan iterator made from it (each holds the store). The owner of a store
+    /// uses it to refuse closing while any of them is alive.
+    pub fn handle_count(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     /// Why writes are refused, if they are.
     pub fn poisoned(&self) -> Option<String> {
         self.inner.poisoned.lock().clone()

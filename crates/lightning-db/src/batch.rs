@@ -1,0 +1,66 @@
+//! [`WriteBatch`]: writes applied atomically by `Database::write`.
+
+use crate::{Keyspace, Result, keys};
+
+/// Puts and deletes applied together, all or nothing, by [`crate::Database::write`]. Later
+/// writes to the same key win.
+#[derive(Debug, Clone, Default)]
+pub struct WriteBatch {
+    pub(crate) ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    pub(crate) error: Option<String>,
+}
+
+impl WriteBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, id: keys::KeyspaceId, key: &[u8], value: Option<&[u8]>) {
+        let check: Result<()> =
+            keys::check_key(key).and_then(|()| value.map_or(Ok(()), keys::check_value));
+        if let Err(e) = check {
+            self.error.get_or_insert(e.to_string());
+        }
+        self.ops.push((keys::encode(id, key), value.map(<[u8]>::to_vec)));
+    }
+
+    /// Sets `key` to `value` in the default keyspace.
+    pub fn put(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> &mut Self {
+        self.push(keys::DEFAULT, key.as_ref(), Some(value.as_ref()));
+        self
+    }
+
+    /// Deletes `key` from the default keyspace.
+    pub fn delete(&mut self, key: impl AsRef<[u8]>) -> &mut Self {
+        self.push(keys::DEFAULT, key.as_ref(), None);
+        self
+    }
+
+    /// Sets `key` to `value` in `keyspace`.
+    pub fn put_in(
+        &mut self,
+        keyspace: &Keyspace,
+        key: impl AsRef<[u8]>,
+        value: impl AsRef<[u8]>,
+    ) -> &mut Self {
+        self.push(keyspace.id, key.as_ref(), Some(value.as_ref()));
+        self
+    }
+
+    /// Deletes `key` from `keyspace`.
+    pub fn delete_in(&mut self, keyspace: &Keyspace, key: impl AsRef<[u8]>) -> &mut Self {
+        self.push(keyspace.id, key.as_ref(), None);
+        self
+    }
+
+    /// Number of writes.
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    /// True if the batch holds no writes.
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+}

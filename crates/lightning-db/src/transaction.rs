@@ -1,0 +1,142 @@
+//! [`Transaction`]: the facade's transaction, spanning keyspaces.
+
+use std::ops::RangeBounds;
+
+use lightning_core_storage::{
+    Timestamp,
+    engine::{Direction, KeyRange},
+};
+use lightning_txn::Isolation;
+
+use crate::{
+    Database, Iter, Keyspace, Result,
+    keys::{self, DEFAULT, KeyspaceId},
+};
+
+/// A transaction: reads from one snapshot (per its isolation level), buffers writes, and
+/// commits them atomically. Dropping it without `commit` rolls it back.
+#[derive(Debug)]
+pub struct Transaction {
+    db: Database,
+    inner: lightning_txn::Transaction,
+}
+
+impl Transaction {
+    pub(crate) fn new(db: Database, inner: lightning_txn::Transaction) -> Self {
+        Transaction { db, inner }
+    }
+
+    /// The isolation level.
+    pub fn isolation(&self) -> Isolation {
+        self.inner.isolation()
+    }
+
+    fn get_at(&mut self, id: KeyspaceId, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        keys::check_key(key)?;
+        Ok(self.inner.get(&keys::encode(id, key))?)
+    }
+
+    fn put_at(&mut self, id: KeyspaceId, key: &[u8], value: &[u8]) -> Result<()> {
+        keys::check_key(key)?;
+        keys::check_value(value)?;
+        Ok(self.inner.put(&keys::encode(id, key), value)?)
+    }
+
+    fn delete_at(&mut self, id: KeyspaceId, key: &[u8]) -> Result<()> {
+        keys::check_key(key)?;
+        Ok(self.inner.delete(&keys::encode(id, key))?)
+    }
+
+    fn scan_at(&mut self, range: KeyRange) -> Result<Iter> {
+        let front = self.inner.scan(range.clone(), Direction::Forward)?;
+        let back = self.inner.scan(range, Direction::Reverse)?;
+        Ok(Iter::from_scans(self.db.clone(), front, back))
+    }
+
+    /// The value of `key` as this transaction sees it.
+    pub fn get(&mut self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        self.get_at(DEFAULT, key.as_ref())
+    }
+
+    /// Locks `key` until the transaction ends, then reads it (pessimistic locking; a cycle of
+    /// waiters is broken with `Error::Deadlock`).
+    pub fn get_for_update(&mut self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        keys::check_key(key.as_ref())?;
+        Ok(self.inner.get_for_update(&keys::encode(DEFAULT, key.as_ref()))?)
+    }
+
+    /// Sets `key` to `value` at commit.
+    pub fn put(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
+        self.put_at(DEFAULT, key.as_ref(), value.as_ref())
+    }
+
+    /// Deletes `key` at commit.
+    pub fn delete(&mut self, key: impl AsRef<[u8]>) -> Result<()> {
+        self.delete_at(DEFAULT, key.as_ref())
+    }
+
+    /// Entries with keys in `range`, as this transaction sees them (its own writes included).
+    pub fn range<K: AsRef<[u8]>>(&mut self, range: impl RangeBounds<K>) -> Result<Iter> {
+        self.scan_at(keys::range(DEFAULT, range))
+    }
+
+    /// Entries whose keys start with `prefix`.
+    pub fn prefix(&mut self, prefix: impl AsRef<[u8]>) -> Result<Iter> {
+        self.scan_at(keys::prefix(DEFAULT, prefix.as_ref()))
+    }
+
+    /// Every entry of the default keyspace.
+    pub fn iter(&mut self) -> Result<Iter> {
+        self.scan_at(keys::range::<&[u8]>(DEFAULT, ..))
+    }
+
+    /// The same operations on another keyspace, inside this transaction.
+    pub fn keyspace<'t>(&'t mut self, keyspace: &Keyspace) -> TxKeyspace<'t> {
+        TxKeyspace { tx: self, id: keyspace.id }
+    }
+
+    /// Commits atomically. `Err(Error::Conflict { .. })` if a concurrent transaction won.
+    pub fn commit(self) -> Result<()> {
+        self.commit_timestamp().map(|_| ())
+    }
+
+    /// Commits and returns the commit timestamp (for tests and replication).
+    pub fn commit_timestamp(self) -> Result<Timestamp> {
+        drop(self.db.store()?); // refuse commits after close
+        Ok(self.inner.commit()?)
+    }
+
+    /// Abandons every write.
+    pub fn rollback(self) {
+        self.inner.rollback();
+    }
+}
+
+/// A keyspace seen through a transaction: see [`Transaction::keyspace`].
+#[derive(Debug)]
+pub struct TxKeyspace<'t> {
+    tx: &'t mut Transaction,
+    id: KeyspaceId,
+}
+
+impl TxKeyspace<'_> {
+    /// The value of `key` in this keyspace, as the transaction sees it.
+    pub fn get(&mut self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
+        self.tx.get_at(self.id, key.as_ref())
+    }
+
+    /// Sets `key` to `value` in this keyspace at commit.
+    pub fn put(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
+        self.tx.put_at(self.id, key.as_ref(), value.as_ref())
+    }
+
+    /// Deletes `key` from this keyspace at commit.
+    pub fn delete(&mut self, key: impl AsRef<[u8]>) -> Result<()> {
+        self.tx.delete_at(self.id, key.as_ref())
+    }
+
+    /// Entries of this keyspace with keys in `range`.
+    pub fn range<K: AsRef<[u8]>>(&mut self, range: impl RangeBounds<K>) -> Result<Iter> {
+        self.tx.scan_at(keys::range(self.id, range))
+    }
+}

@@ -1,0 +1,124 @@
+//! The facade's data operations on every engine: put/get/delete, ranges in both directions,
+//! prefixes, batches, limits.
+
+mod common;
+
+use common::{ENGINES, collect, keys_of, temp_db};
+use lightning_db::{Error, MAX_KEY_LEN, MAX_VALUE_LEN, WriteBatch};
+
+#[test]
+fn put_get_delete_and_empty_values() {
+    for &engine in ENGINES {
+        let (_dir, db) = temp_db(engine);
+        assert_eq!(db.get(b"missing").unwrap(), None);
+        db.put(b"k", b"v").unwrap();
+        assert_eq!(db.get(b"k").unwrap().as_deref(), Some(&b"v"[..]));
+        db.put(b"k", b"v2").unwrap();
+        assert_eq!(db.get(b"k").unwrap().unwrap(), b"v2");
+        db.put(b"empty", b"").unwrap();
+        assert_eq!(db.get(b"empty").unwrap(), Some(Vec::new()), "the empty value is a value");
+        db.delete(b"k").unwrap();
+        assert_eq!(db.get(b"k").unwrap(), None);
+        db.delete(b"never-existed").unwrap();
+        db.put(b"", b"empty key").unwrap();
+        assert_eq!(db.get(b"").unwrap().unwrap(), b"empty key");
+        db.put(vec![0u8, 255, 0], vec![255u8, 0]).unwrap();
+        assert_eq!(db.get([0u8, 255, 0]).unwrap().unwrap(), vec![255u8, 0]);
+    }
+}
+
+#[test]
+fn ranges_prefixes_and_reverse_iteration() {
+    for &engine in ENGINES {
+        let (_dir, db) = temp_db(engine);
+        for key in ["a", "b", "c", "d", "e", "user:1", "user:2", "user:3", "v"] {
+            db.put(key, format!("value-{key}")).unwrap();
+        }
+        let r = collect(db.range(b"b".to_vec()..b"e".to_vec()).unwrap());
+        assert_eq!(keys_of(&r), ["b", "c", "d"]);
+        assert_eq!(r[0].1, b"value-b");
+        let r = collect(db.range(b"b".to_vec()..=b"e".to_vec()).unwrap().rev());
+        assert_eq!(keys_of(&r), ["e", "d", "c", "b"]);
+        let r = collect(db.range(b"user:".to_vec()..).unwrap());
+        assert_eq!(keys_of(&r), ["user:1", "user:2", "user:3", "v"]);
+        let r = collect(db.range(..b"c".to_vec()).unwrap());
+        assert_eq!(keys_of(&r), ["a", "b"]);
+        let r = collect(db.prefix(b"user:").unwrap().rev());
+        assert_eq!(keys_of(&r), ["user:3", "user:2", "user:1"]);
+        assert_eq!(collect(db.iter().unwrap()).len(), 9);
+        assert!(collect(db.prefix(b"nothing").unwrap()).is_empty());
+        // Mixing both ends yields each entry exactly once.
+        let mut iter = db.iter().unwrap();
+        let mut seen = Vec::new();
+        loop {
+            let front = iter.next().map(|kv| kv.unwrap().0);
+            let back = iter.next_back().map(|kv| kv.unwrap().0);
+            if front.is_none() && back.is_none() {
+                break;
+            }
+            seen.extend(front);
+            seen.extend(back);
+        }
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 9, "double-ended iteration meets in the middle");
+    }
+}
+
+#[test]
+fn iterators_see_a_consistent_view() {
+    for &engine in ENGINES {
+        let (_dir, db) = temp_db(engine);
+        for i in 0..100u32 {
+            db.put(format!("k{i:03}"), b"old").unwrap();
+        }
+        let iter = db.iter().unwrap();
+        let mut later = db.iter().unwrap();
+        let first = later.next().unwrap().unwrap();
+        for i in 0..100u32 {
+            db.put(format!("k{i:03}"), b"new").unwrap();
+            db.put(format!("k{i:03}x"), b"inserted").unwrap();
+        }
+        let all = collect(iter);
+        assert_eq!(all.len(), 100, "no new keys in an iterator opened before them");
+        assert!(all.iter().all(|(_, v)| v == b"old"), "no new values either");
+        assert_eq!(first.1, b"old");
+        assert!(later.all(|kv| kv.unwrap().1 == b"old"));
+    }
+}
+
+#[test]
+fn write_batches_are_atomic_and_validated() {
+    for &engine in ENGINES {
+        let (_dir, db) = temp_db(engine);
+        db.put(b"b", b"old").unwrap();
+        let mut batch = WriteBatch::new();
+        batch.put(b"a", b"1").put(b"c", b"3").delete(b"b");
+        assert_eq!(batch.len(), 3);
+        db.write(batch).unwrap();
+        assert_eq!(keys_of(&collect(db.iter().unwrap())), ["a", "c"]);
+        let mut bad = WriteBatch::new();
+        bad.put(b"d", b"4").put(vec![b'x'; MAX_KEY_LEN + 1], b"too long");
+        assert!(db.write(bad).is_err(), "a batch with a bad entry is refused whole");
+        assert_eq!(db.get(b"d").unwrap(), None, "nothing of it was applied");
+        db.write(WriteBatch::new()).unwrap();
+    }
+}
+
+#[test]
+fn key_and_value_limits() {
+    for &engine in ENGINES {
+        let (_dir, db) = temp_db(engine);
+        let key = vec![b'k'; MAX_KEY_LEN];
+        db.put(&key, b"v").unwrap();
+        assert_eq!(db.get(&key).unwrap().unwrap(), b"v");
+        let err = db.put(vec![b'k'; MAX_KEY_LEN + 1], b"v").unwrap_err();
+        assert!(matches!(err, Error::KeyTooLarge { max, .. } if max == MAX_KEY_LEN), "{err}");
+        let value: Vec<u8> = (0..MAX_VALUE_LEN).map(|i| (i % 251) as u8).collect();
+        db.put(b"big", &value).unwrap();
+        assert_eq!(db.get(b"big").unwrap().unwrap(), value);
+        let err = db.put(b"bigger", vec![0u8; MAX_VALUE_LEN + 1]).unwrap_err();
+        assert!(matches!(err, Error::ValueTooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("exceeds the maximum"));
+    }
+}
