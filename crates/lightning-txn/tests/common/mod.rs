@@ -4,6 +4,7 @@
 
 use std::{path::Path, sync::Arc};
 
+use lightning_btree::{BTreeEngine, BTreeOptions};
 use lightning_core_storage::{
     engine::{MemoryEngine, StorageEngine},
     vfs::{FaultFs, PowerCut, Vfs},
@@ -16,9 +17,11 @@ use lightning_wal::{Wal, WalOptions};
 pub enum EngineKind {
     /// The in-memory reference engine (its checkpoints survive a simulated crash only).
     Memory,
+    /// The B+Tree engine, on the same in-memory file system as the log.
+    BTree,
 }
 
-pub const ENGINES: &[EngineKind] = &[EngineKind::Memory];
+pub const ENGINES: &[EngineKind] = &[EngineKind::Memory, EngineKind::BTree];
 
 /// A store on an in-memory file system, with what is needed to crash and reopen it.
 pub struct Harness {
@@ -46,6 +49,13 @@ impl Harness {
                 };
                 self.memory = Some(engine.clone());
                 Arc::new(engine)
+            }
+            EngineKind::BTree => {
+                let vfs: Arc<dyn Vfs> = Arc::new(self.fs.clone());
+                let options = BTreeOptions { cache_size_bytes: 8 << 20, ..BTreeOptions::default() };
+                let engine =
+                    BTreeEngine::open(vfs, Path::new("/db/btree"), options.manual_checkpoints());
+                Arc::new(engine.unwrap())
             }
         }
     }
