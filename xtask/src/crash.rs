@@ -13,8 +13,11 @@ use crate::{
 };
 
 /// The crash tests: (package, test target).
-const CRASH_TESTS: &[(&str, &str)] =
-    &[("lightning-wal", "wal_kill9"), ("lightning-wal", "wal_crash_sweep")];
+const CRASH_TESTS: &[(&str, &str)] = &[
+    ("lightning-wal", "wal_kill9"),
+    ("lightning-wal", "wal_crash_sweep"),
+    ("lightning-txn", "bank_kill9"),
+];
 
 fn parse(args: &[String]) -> Result<(u64, u64)> {
     let (mut cycles, mut seeds) = (1000u64, 1000u64);
