@@ -138,5 +138,8 @@ fn keyspaces_are_isolated_and_transactions_span_them() {
         let users = db.keyspace("users").unwrap();
         assert_eq!(keys_of(&collect(users.iter().unwrap())), ["1", "2"], "keyspaces persist");
         assert_eq!(db.stats().unwrap().keyspaces, 2);
+        assert_eq!(db.keyspaces().unwrap(), ["orders", "users"]);
+        let shown = db.stats().unwrap().to_string();
+        assert!(shown.contains("engine") && shown.contains("wal durable lsn"), "{shown}");
     }
 }

@@ -202,6 +202,12 @@ impl Database {
         Ok(Keyspace::new(self.clone(), id, name))
     }
 
+    /// The names of every named keyspace, sorted.
+    pub fn keyspaces(&self) -> Result<Vec<String>> {
+        drop(self.store()?);
+        Ok(self.inner.catalog.names())
+    }
+
     /// Makes everything written so far durable now (syncs the log, checkpoints the engine).
     pub fn flush(&self) -> Result<()> {
         self.store()?.checkpoint()?;

@@ -65,6 +65,12 @@ impl Catalog {
     pub(crate) fn len(&self) -> usize {
         self.ids.lock().len()
     }
+
+    pub(crate) fn names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.ids.lock().keys().cloned().collect();
+        names.sort();
+        names
+    }
 }
 
 fn corrupt(what: &str) -> Error {

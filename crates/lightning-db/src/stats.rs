@@ -50,7 +50,17 @@ impl fmt::Display for Stats {
         writeln!(f, "aborts            {}", t.aborts)?;
         writeln!(f, "conflicts         {}", t.conflicts)?;
         writeln!(f, "live snapshots    {}", t.live_snapshots)?;
-        writeln!(f, "oldest snapshot   {:?}", t.oldest_snapshot_age)?;
-        write!(f, "wal               {:?}", self.wal)
+        let age = t.oldest_snapshot_age.as_secs_f64();
+        match t.oldest_snapshot_ts {
+            Some(ts) => writeln!(f, "oldest snapshot   ts {ts}, held {age:.3} s")?,
+            None => writeln!(f, "oldest snapshot   none")?,
+        }
+        let w = &self.wal;
+        writeln!(f, "wal segments      {}", w.segments)?;
+        writeln!(f, "wal last lsn      {}", w.last_lsn)?;
+        writeln!(f, "wal durable lsn   {}", w.durable_lsn)?;
+        writeln!(f, "wal bytes         {}", w.bytes_written)?;
+        writeln!(f, "wal records       {}", w.records_appended)?;
+        write!(f, "wal syncs         {} (largest group commit {})", w.syncs, w.max_group_size)
     }
 }
