@@ -55,16 +55,8 @@ mod tests {
 
     #[test]
     fn fields_do_not_alias() {
-        let a = AssociatedData {
-            file_id: 1,
-            block_id: 2,
-            version: 3,
-        };
-        let swapped = AssociatedData {
-            file_id: 2,
-            block_id: 1,
-            version: 3,
-        };
+        let a = AssociatedData { file_id: 1, block_id: 2, version: 3 };
+        let swapped = AssociatedData { file_id: 2, block_id: 1, version: 3 };
         assert_ne!(a.to_bytes(), swapped.to_bytes());
     }
 }

@@ -22,10 +22,7 @@ pub const TAG_LEN: usize = 16;
 /// Bytes that [`DataKey::seal`](crate::DataKey::seal) adds to a plaintext: nonce and tag.
 pub const SEAL_OVERHEAD: usize = NONCE_LEN + TAG_LEN;
 
-const _: () = assert!(
-    SEAL_OVERHEAD == 40,
-    "the sealed format is nonce(24) || ct || tag(16)"
-);
+const _: () = assert!(SEAL_OVERHEAD == 40, "the sealed format is nonce(24) || ct || tag(16)");
 
 /// Encrypts `buf` in place under `key` and `nonce`, authenticating `aad`; returns the tag.
 ///
@@ -39,13 +36,9 @@ pub(crate) fn seal_detached(
     // The cipher keeps a copy of the key and zeroizes it on drop (crate feature `zeroize`).
     let len = buf.len();
     let cipher = XChaCha20Poly1305::new(key.into());
-    let tag = cipher
-        .encrypt_inout_detached(nonce.into(), aad, buf.into())
-        .map_err(|_| {
-            Error::InvalidInput(format!(
-                "a message of {len} bytes is too long for XChaCha20-Poly1305"
-            ))
-        })?;
+    let tag = cipher.encrypt_inout_detached(nonce.into(), aad, buf.into()).map_err(|_| {
+        Error::InvalidInput(format!("a message of {len} bytes is too long for XChaCha20-Poly1305"))
+    })?;
     Ok(tag.into())
 }
 

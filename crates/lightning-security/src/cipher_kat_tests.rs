@@ -48,28 +48,17 @@ fn key() -> [u8; 32] {
 }
 
 fn x_nonce() -> [u8; NONCE_LEN] {
-    hex(X_NONCE_HEX)
-        .try_into()
-        .expect("the vector nonce is 24 bytes")
+    hex(X_NONCE_HEX).try_into().expect("the vector nonce is 24 bytes")
 }
 
 fn x_tag() -> [u8; TAG_LEN] {
-    hex(X_TAG_HEX)
-        .try_into()
-        .expect("the vector tag is 16 bytes")
+    hex(X_TAG_HEX).try_into().expect("the vector tag is 16 bytes")
 }
 
 #[test]
 fn vector_inputs_are_as_published() {
-    assert_eq!(
-        PLAINTEXT.len(),
-        114,
-        "both documents print 114 plaintext bytes (000..113)"
-    );
-    assert_eq!(
-        &hex("4c616469657320616e642047656e746c")[..],
-        &PLAINTEXT[..16]
-    );
+    assert_eq!(PLAINTEXT.len(), 114, "both documents print 114 plaintext bytes (000..113)");
+    assert_eq!(&hex("4c616469657320616e642047656e746c")[..], &PLAINTEXT[..16]);
     assert_eq!(hex(X_CIPHERTEXT_HEX).len(), PLAINTEXT.len());
     assert_eq!(hex(RFC8439_CIPHERTEXT_HEX).len(), PLAINTEXT.len());
 }
@@ -78,11 +67,7 @@ fn vector_inputs_are_as_published() {
 fn xchacha_seal_detached_matches_draft_a31() {
     let mut buf = PLAINTEXT.to_vec();
     let tag = seal_detached(&key(), &x_nonce(), &hex(AAD_HEX), &mut buf).expect("seal");
-    assert_eq!(
-        buf,
-        hex(X_CIPHERTEXT_HEX),
-        "ciphertext differs from draft A.3.1"
-    );
+    assert_eq!(buf, hex(X_CIPHERTEXT_HEX), "ciphertext differs from draft A.3.1");
     assert_eq!(tag, x_tag(), "tag differs from draft A.3.1");
 }
 
@@ -98,19 +83,14 @@ fn xchacha_open_detached_rejects_a31_with_other_aad_and_keeps_buffer() {
     let mut buf = hex(X_CIPHERTEXT_HEX);
     let err = open_detached(&key(), &x_nonce(), b"PQRS", &mut buf, &x_tag()).unwrap_err();
     assert!(matches!(err, Error::AuthenticationFailed), "got {err:?}");
-    assert_eq!(
-        buf,
-        hex(X_CIPHERTEXT_HEX),
-        "a failed open must not touch the buffer"
-    );
+    assert_eq!(buf, hex(X_CIPHERTEXT_HEX), "a failed open must not touch the buffer");
 }
 
 #[test]
 fn data_key_open_in_place_matches_draft_a31() {
     let key = DataKey::from_bytes(key());
     let mut buf = hex(X_CIPHERTEXT_HEX);
-    key.open_in_place(&mut buf, &hex(AAD_HEX), &x_nonce(), &x_tag())
-        .expect("open_in_place");
+    key.open_in_place(&mut buf, &hex(AAD_HEX), &x_nonce(), &x_tag()).expect("open_in_place");
     assert_eq!(buf, PLAINTEXT);
 }
 
@@ -128,29 +108,12 @@ fn chacha20poly1305_matches_rfc8439_section_2_8_2() {
     let cipher = ChaCha20Poly1305::new(&key().into());
     let nonce: [u8; 12] = hex(RFC8439_NONCE_HEX).try_into().expect("12-byte nonce");
     let aad = hex(AAD_HEX);
-    let sealed = cipher
-        .encrypt(
-            &nonce.into(),
-            Payload {
-                msg: PLAINTEXT,
-                aad: &aad,
-            },
-        )
-        .expect("encrypt");
+    let sealed =
+        cipher.encrypt(&nonce.into(), Payload { msg: PLAINTEXT, aad: &aad }).expect("encrypt");
     let mut expected = hex(RFC8439_CIPHERTEXT_HEX);
     expected.extend(hex(RFC8439_TAG_HEX));
-    assert_eq!(
-        sealed, expected,
-        "ciphertext || tag differs from RFC 8439 §2.8.2"
-    );
-    let opened = cipher
-        .decrypt(
-            &nonce.into(),
-            Payload {
-                msg: &sealed,
-                aad: &aad,
-            },
-        )
-        .expect("decrypt");
+    assert_eq!(sealed, expected, "ciphertext || tag differs from RFC 8439 §2.8.2");
+    let opened =
+        cipher.decrypt(&nonce.into(), Payload { msg: &sealed, aad: &aad }).expect("decrypt");
     assert_eq!(opened, PLAINTEXT);
 }

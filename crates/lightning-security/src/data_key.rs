@@ -34,9 +34,7 @@ impl DataKey {
     /// # Errors
     /// [`Error::Random`] if the OS generator fails.
     pub fn generate() -> Result<DataKey> {
-        let mut key = DataKey {
-            bytes: [0u8; KEY_LEN],
-        };
+        let mut key = DataKey { bytes: [0u8; KEY_LEN] };
         fill_random(&mut key.bytes)?;
         Ok(key)
     }
@@ -143,10 +141,7 @@ mod tests {
         let shown = format!("{key:?} {key:#?}");
         assert_eq!(format!("{key:?}"), "DataKey(<redacted>)");
         assert!(!shown.contains("171"), "decimal byte leaked: {shown}");
-        assert!(
-            !shown.to_lowercase().contains("ab"),
-            "hex byte leaked: {shown}"
-        );
+        assert!(!shown.to_lowercase().contains("ab"), "hex byte leaked: {shown}");
     }
 
     #[test]

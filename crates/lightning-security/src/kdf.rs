@@ -56,11 +56,7 @@ impl KdfParams {
     /// [`Error::InvalidKdfParams`] if a parameter is below the OWASP minimum or above this
     /// crate's ceiling (see the associated constants).
     pub fn new(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<KdfParams> {
-        let params = KdfParams {
-            m_cost_kib,
-            t_cost,
-            p_cost,
-        };
+        let params = KdfParams { m_cost_kib, t_cost, p_cost };
         params.validate()?;
         Ok(params)
     }
@@ -71,12 +67,7 @@ impl KdfParams {
     /// # Errors
     /// [`Error::InvalidKdfParams`] naming the first parameter out of range.
     pub fn validate(&self) -> Result<()> {
-        check(
-            "m_cost_kib",
-            self.m_cost_kib,
-            Self::MIN_M_COST_KIB,
-            Self::MAX_M_COST_KIB,
-        )?;
+        check("m_cost_kib", self.m_cost_kib, Self::MIN_M_COST_KIB, Self::MAX_M_COST_KIB)?;
         check("t_cost", self.t_cost, Self::MIN_T_COST, Self::MAX_T_COST)?;
         check("p_cost", self.p_cost, Self::MIN_P_COST, Self::MAX_P_COST)
     }
@@ -146,10 +137,7 @@ fn argon2id(
     // Fallible allocation: a bad parameter set is an error, not an abort.
     let mut memory: Zeroizing<Vec<Block>> = Zeroizing::new(Vec::new());
     memory.try_reserve_exact(block_count).map_err(|_| {
-        Error::Kdf(format!(
-            "cannot allocate {} KiB for Argon2id",
-            params.m_cost_kib
-        ))
+        Error::Kdf(format!("cannot allocate {} KiB for Argon2id", params.m_cost_kib))
     })?;
     memory.resize(block_count, Block::default());
     argon
@@ -166,21 +154,10 @@ mod tests {
     /// 32; password 32 × 0x01, salt 16 × 0x02, secret 8 × 0x03, associated data 12 × 0x04.
     #[test]
     fn argon2id_matches_rfc9106_section_5_3() {
-        let params = KdfParams {
-            m_cost_kib: 32,
-            t_cost: 3,
-            p_cost: 4,
-        };
+        let params = KdfParams { m_cost_kib: 32, t_cost: 3, p_cost: 4 };
         let mut tag = [0u8; 32];
-        argon2id(
-            params,
-            Some(&[0x03; 8]),
-            &[0x04; 12],
-            &[0x01; 32],
-            &[0x02; 16],
-            &mut tag,
-        )
-        .expect("argon2id");
+        argon2id(params, Some(&[0x03; 8]), &[0x04; 12], &[0x01; 32], &[0x02; 16], &mut tag)
+            .expect("argon2id");
         let expected = hex("0d640df58d78766c08c037a34a8b53c9 d01ef0452d75b65eb52520e96b01e659");
         assert_eq!(tag.to_vec(), expected, "tag differs from RFC 9106 §5.3");
     }
@@ -204,24 +181,14 @@ mod tests {
             (19456, 2, KdfParams::MAX_P_COST + 1),
         ] {
             let err = KdfParams::new(m, t, p).unwrap_err();
-            assert!(
-                matches!(err, Error::InvalidKdfParams { .. }),
-                "({m}, {t}, {p}): {err:?}"
-            );
+            assert!(matches!(err, Error::InvalidKdfParams { .. }), "({m}, {t}, {p}): {err:?}");
         }
-        assert!(
-            KdfParams::new(64 * 1024, 3, 4).is_ok(),
-            "stronger parameters are accepted"
-        );
+        assert!(KdfParams::new(64 * 1024, 3, 4).is_ok(), "stronger parameters are accepted");
     }
 
     #[test]
     fn derive_kek_refuses_weak_params_before_hashing() {
-        let weak = KdfParams {
-            m_cost_kib: 32,
-            t_cost: 3,
-            p_cost: 4,
-        };
+        let weak = KdfParams { m_cost_kib: 32, t_cost: 3, p_cost: 4 };
         let err = derive_kek(b"pw", &[0u8; 16], weak).unwrap_err();
         assert!(matches!(err, Error::InvalidKdfParams { .. }), "{err:?}");
     }

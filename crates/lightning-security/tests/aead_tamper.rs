@@ -11,12 +11,7 @@ fn key() -> DataKey {
 }
 
 fn aad() -> [u8; AssociatedData::LEN] {
-    AssociatedData {
-        file_id: 3,
-        block_id: 17,
-        version: 9,
-    }
-    .to_bytes()
+    AssociatedData { file_id: 3, block_id: 17, version: 9 }.to_bytes()
 }
 
 fn assert_auth_failed<T: std::fmt::Debug>(result: Result<T, Error>, what: &str) {
@@ -34,17 +29,9 @@ fn seal_open_round_trips_various_lengths() {
         let sealed = key.seal(&plaintext, &aad()).expect("seal");
         assert_eq!(sealed.len(), len + SEAL_OVERHEAD, "length {len}");
         if len >= 16 {
-            assert_ne!(
-                &sealed[NONCE_LEN..NONCE_LEN + len],
-                &plaintext[..],
-                "not encrypted"
-            );
+            assert_ne!(&sealed[NONCE_LEN..NONCE_LEN + len], &plaintext[..], "not encrypted");
         }
-        assert_eq!(
-            key.open(&sealed, &aad()).expect("open"),
-            plaintext,
-            "length {len}"
-        );
+        assert_eq!(key.open(&sealed, &aad()).expect("open"), plaintext, "length {len}");
     }
 }
 
@@ -73,32 +60,19 @@ fn every_change_of_the_associated_data_is_rejected() {
         assert_auth_failed(key.open(&sealed, &bad), &format!("aad byte {index}"));
     }
     assert_auth_failed(key.open(&sealed, &aad[..23]), "shortened aad");
-    assert_auth_failed(
-        key.open(&sealed, &[&aad[..], &[0]].concat()),
-        "extended aad",
-    );
+    assert_auth_failed(key.open(&sealed, &[&aad[..], &[0]].concat()), "extended aad");
     assert_auth_failed(key.open(&sealed, b""), "empty aad");
 }
 
 #[test]
 fn a_block_moved_swapped_or_replayed_is_rejected() {
     let key = key();
-    let at = |file_id, block_id, version| AssociatedData {
-        file_id,
-        block_id,
-        version,
-    };
+    let at = |file_id, block_id, version| AssociatedData { file_id, block_id, version };
     let sealed = key.seal(PLAINTEXT, &at(3, 17, 9).to_bytes()).expect("seal");
     assert_auth_failed(key.open(&sealed, &at(3, 18, 9).to_bytes()), "other block");
     assert_auth_failed(key.open(&sealed, &at(4, 17, 9).to_bytes()), "other file");
-    assert_auth_failed(
-        key.open(&sealed, &at(3, 17, 10).to_bytes()),
-        "newer version expected",
-    );
-    assert_eq!(
-        key.open(&sealed, &at(3, 17, 9).to_bytes()).expect("open"),
-        PLAINTEXT
-    );
+    assert_auth_failed(key.open(&sealed, &at(3, 17, 10).to_bytes()), "newer version expected");
+    assert_eq!(key.open(&sealed, &at(3, 17, 9).to_bytes()).expect("open"), PLAINTEXT);
 }
 
 #[test]
@@ -107,10 +81,7 @@ fn a_wrong_key_is_rejected() {
     for index in 0..KEY_LEN {
         let mut other = *key().as_bytes();
         other[index] ^= 0x01;
-        assert_auth_failed(
-            DataKey::from_bytes(other).open(&sealed, &aad()),
-            "wrong key",
-        );
+        assert_auth_failed(DataKey::from_bytes(other).open(&sealed, &aad()), "wrong key");
     }
 }
 
@@ -136,8 +107,7 @@ fn in_place_round_trip_changes_the_buffer_and_restores_it() {
     let mut page = vec![0x42u8; 4096];
     let (nonce, tag) = key.seal_in_place(&mut page, &aad()).expect("seal_in_place");
     assert_ne!(page, vec![0x42u8; 4096], "the page was not encrypted");
-    key.open_in_place(&mut page, &aad(), &nonce, &tag)
-        .expect("open_in_place");
+    key.open_in_place(&mut page, &aad(), &nonce, &tag).expect("open_in_place");
     assert_eq!(page, vec![0x42u8; 4096]);
 }
 
@@ -145,9 +115,7 @@ fn in_place_round_trip_changes_the_buffer_and_restores_it() {
 fn in_place_tampering_is_rejected_and_leaves_the_buffer_untouched() {
     let key = key();
     let mut sealed = PLAINTEXT.to_vec();
-    let (nonce, tag) = key
-        .seal_in_place(&mut sealed, &aad())
-        .expect("seal_in_place");
+    let (nonce, tag) = key.seal_in_place(&mut sealed, &aad()).expect("seal_in_place");
     let check = |buf: &[u8], aad: &[u8], nonce: &[u8; 24], tag: &[u8; 16], what: &str| {
         let mut copy = buf.to_vec();
         assert_auth_failed(key.open_in_place(&mut copy, aad, nonce, tag), what);
@@ -166,32 +134,17 @@ fn in_place_tampering_is_rejected_and_leaves_the_buffer_untouched() {
     for index in 0..sealed.len() {
         let mut bad = sealed.clone();
         bad[index] ^= 0x80;
-        check(
-            &bad,
-            &aad(),
-            &nonce,
-            &tag,
-            &format!("ciphertext byte {index}"),
-        );
+        check(&bad, &aad(), &nonce, &tag, &format!("ciphertext byte {index}"));
     }
     for index in 0..AssociatedData::LEN {
         let mut bad = aad();
         bad[index] ^= 0x80;
         check(&sealed, &bad, &nonce, &tag, &format!("aad byte {index}"));
     }
-    check(
-        &sealed[..sealed.len() - 1],
-        &aad(),
-        &nonce,
-        &tag,
-        "shortened buffer",
-    );
+    check(&sealed[..sealed.len() - 1], &aad(), &nonce, &tag, "shortened buffer");
     let other_key = DataKey::from_bytes([0x22; KEY_LEN]);
     let mut copy = sealed.clone();
-    assert_auth_failed(
-        other_key.open_in_place(&mut copy, &aad(), &nonce, &tag),
-        "wrong key",
-    );
+    assert_auth_failed(other_key.open_in_place(&mut copy, &aad(), &nonce, &tag), "wrong key");
     assert_eq!(copy, sealed);
 }
 

@@ -6,9 +6,7 @@ use lightning_security::{DataKey, Error, KEY_FILE_LEN, KEY_LEN, KdfParams, Wrapp
 
 fn valid_file() -> Vec<u8> {
     let key = DataKey::from_bytes([0x33; KEY_LEN]);
-    WrappedKey::wrap(&key, b"passphrase", KdfParams::default())
-        .expect("wrap")
-        .to_bytes()
+    WrappedKey::wrap(&key, b"passphrase", KdfParams::default()).expect("wrap").to_bytes()
 }
 
 fn assert_invalid(bytes: &[u8], what: &str) {
@@ -22,10 +20,7 @@ fn assert_invalid(bytes: &[u8], what: &str) {
 fn decoding_damaged_files() {
     let file = valid_file();
     assert_eq!(file.len(), KEY_FILE_LEN);
-    assert!(
-        WrappedKey::from_bytes(&file).is_ok(),
-        "the undamaged file must parse"
-    );
+    assert!(WrappedKey::from_bytes(&file).is_ok(), "the undamaged file must parse");
 
     // Every truncation, including the empty file.
     for len in 0..file.len() {

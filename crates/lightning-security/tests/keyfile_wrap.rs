@@ -29,11 +29,7 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &byte in bytes {
         crc ^= u32::from(byte);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
         }
     }
     !crc
@@ -64,9 +60,7 @@ fn wrap_then_unwrap_returns_the_same_key() {
 #[test]
 fn a_wrong_passphrase_is_rejected() {
     let (_, wrapped) = shared();
-    let err = wrapped
-        .unwrap(b"correct horse battery stapler")
-        .unwrap_err();
+    let err = wrapped.unwrap(b"correct horse battery stapler").unwrap_err();
     assert!(matches!(err, Error::WrongPassphrase), "{err:?}");
 }
 
@@ -79,10 +73,7 @@ fn the_key_file_round_trips_and_still_unwraps() {
     let parsed = WrappedKey::from_bytes(&bytes).expect("from_bytes");
     assert_eq!(&parsed, wrapped);
     assert_eq!(parsed.to_bytes(), bytes);
-    assert_eq!(
-        parsed.unwrap(PASSPHRASE).expect("unwrap").as_bytes(),
-        key.as_bytes()
-    );
+    assert_eq!(parsed.unwrap(PASSPHRASE).expect("unwrap").as_bytes(), key.as_bytes());
 }
 
 #[test]
@@ -99,31 +90,18 @@ fn wrapping_twice_uses_a_fresh_salt_and_nonce() {
 fn rewrap_moves_the_same_key_to_the_new_passphrase() {
     let (key, wrapped) = shared();
     let stronger = KdfParams::new(24 * 1024, 2, 1).expect("params");
-    let rewrapped = wrapped
-        .rewrap(PASSPHRASE, b"a new passphrase", stronger)
-        .expect("rewrap");
+    let rewrapped = wrapped.rewrap(PASSPHRASE, b"a new passphrase", stronger).expect("rewrap");
     assert_eq!(rewrapped.params(), stronger);
     let err = rewrapped.unwrap(PASSPHRASE).unwrap_err();
-    assert!(
-        matches!(err, Error::WrongPassphrase),
-        "old passphrase still works: {err:?}"
-    );
-    let unwrapped = rewrapped
-        .unwrap(b"a new passphrase")
-        .expect("unwrap with new");
-    assert_eq!(
-        unwrapped.as_bytes(),
-        key.as_bytes(),
-        "rewrap changed the data key"
-    );
+    assert!(matches!(err, Error::WrongPassphrase), "old passphrase still works: {err:?}");
+    let unwrapped = rewrapped.unwrap(b"a new passphrase").expect("unwrap with new");
+    assert_eq!(unwrapped.as_bytes(), key.as_bytes(), "rewrap changed the data key");
 }
 
 #[test]
 fn rewrap_with_a_wrong_old_passphrase_fails() {
     let (_, wrapped) = shared();
-    let err = wrapped
-        .rewrap(b"guess", b"new", KdfParams::default())
-        .unwrap_err();
+    let err = wrapped.rewrap(b"guess", b"new", KdfParams::default()).unwrap_err();
     assert!(matches!(err, Error::WrongPassphrase), "{err:?}");
 }
 
@@ -131,37 +109,15 @@ fn rewrap_with_a_wrong_old_passphrase_fails() {
 fn weak_parameters_are_rejected_by_wrap_and_rewrap() {
     let (key, wrapped) = shared();
     for weak in [
-        KdfParams {
-            m_cost_kib: 19 * 1024 - 1,
-            t_cost: 2,
-            p_cost: 1,
-        },
-        KdfParams {
-            m_cost_kib: 19 * 1024,
-            t_cost: 1,
-            p_cost: 1,
-        },
-        KdfParams {
-            m_cost_kib: 19 * 1024,
-            t_cost: 2,
-            p_cost: 0,
-        },
-        KdfParams {
-            m_cost_kib: 8,
-            t_cost: 1,
-            p_cost: 1,
-        },
+        KdfParams { m_cost_kib: 19 * 1024 - 1, t_cost: 2, p_cost: 1 },
+        KdfParams { m_cost_kib: 19 * 1024, t_cost: 1, p_cost: 1 },
+        KdfParams { m_cost_kib: 19 * 1024, t_cost: 2, p_cost: 0 },
+        KdfParams { m_cost_kib: 8, t_cost: 1, p_cost: 1 },
     ] {
         let err = WrappedKey::wrap(key, PASSPHRASE, weak).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidKdfParams { .. }),
-            "wrap {weak:?}: {err:?}"
-        );
+        assert!(matches!(err, Error::InvalidKdfParams { .. }), "wrap {weak:?}: {err:?}");
         let err = wrapped.rewrap(PASSPHRASE, b"new", weak).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidKdfParams { .. }),
-            "rewrap {weak:?}: {err:?}"
-        );
+        assert!(matches!(err, Error::InvalidKdfParams { .. }), "rewrap {weak:?}: {err:?}");
         assert!(KdfParams::new(weak.m_cost_kib, weak.t_cost, weak.p_cost).is_err());
     }
 }
@@ -171,9 +127,7 @@ fn an_empty_passphrase_is_refused_for_wrapping() {
     let (key, wrapped) = shared();
     let err = WrappedKey::wrap(key, b"", KdfParams::default()).unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
-    let err = wrapped
-        .rewrap(PASSPHRASE, b"", KdfParams::default())
-        .unwrap_err();
+    let err = wrapped.rewrap(PASSPHRASE, b"", KdfParams::default()).unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
 }
 
@@ -211,22 +165,13 @@ fn header_edits_to_invalid_values_are_refused_before_key_derivation() {
         ("format_version 0", |b| b[8] = 0),
         ("kdf_id", |b| b[10] = 2),
         ("aead_id", |b| b[11] = 0),
-        ("m_cost below OWASP", |b| {
-            b[12..16].copy_from_slice(&1024u32.to_le_bytes())
-        }),
-        ("t_cost 1", |b| {
-            b[16..20].copy_from_slice(&1u32.to_le_bytes())
-        }),
-        ("m_cost above ceiling", |b| {
-            b[12..16].copy_from_slice(&u32::MAX.to_le_bytes())
-        }),
+        ("m_cost below OWASP", |b| b[12..16].copy_from_slice(&1024u32.to_le_bytes())),
+        ("t_cost 1", |b| b[16..20].copy_from_slice(&1u32.to_le_bytes())),
+        ("m_cost above ceiling", |b| b[12..16].copy_from_slice(&u32::MAX.to_le_bytes())),
     ];
     for (what, edit) in edits {
         let err = WrappedKey::from_bytes(&forged(&file, edit)).unwrap_err();
-        assert!(
-            matches!(err, Error::InvalidKeyFile { .. }),
-            "{what}: {err:?}"
-        );
+        assert!(matches!(err, Error::InvalidKeyFile { .. }), "{what}: {err:?}");
     }
 }
 
@@ -240,9 +185,7 @@ fn the_version_1_fixture_still_opens() {
     assert_eq!(wrapped.format_version(), KeyFileVersion::V1);
     assert_eq!(wrapped.params(), KdfParams::default());
     assert_eq!(wrapped.to_bytes(), bytes, "re-encoding changed the fixture");
-    let key = wrapped
-        .unwrap(b"lightning key file v1 fixture")
-        .expect("fixture unwraps");
+    let key = wrapped.unwrap(b"lightning key file v1 fixture").expect("fixture unwraps");
     let expected: [u8; KEY_LEN] = std::array::from_fn(|i| i as u8);
     assert_eq!(key.as_bytes(), &expected);
 }

@@ -58,8 +58,12 @@ fn run_history(store: &TxnStore, isolation: Isolation) -> Vec<Committed> {
                     x ^= x << 17;
                     x
                 };
-                for i in 0..TXNS_PER_THREAD {
-                    let txn_number = t * TXNS_PER_THREAD + i + 1;
+                // Each thread commits TXNS_PER_THREAD transactions; aborted attempts are retried
+                // as new transactions (with new elements).
+                let (mut committed, mut attempt) = (0, 0u64);
+                while committed < TXNS_PER_THREAD {
+                    attempt += 1;
+                    let txn_number = (t << 40) | attempt;
                     let mut tx = store.begin(isolation).unwrap();
                     let mut ops = Vec::new();
                     for op_index in 0..1 + next() % 3 {
@@ -77,6 +81,7 @@ fn run_history(store: &TxnStore, isolation: Isolation) -> Vec<Committed> {
                         }
                     }
                     if let Ok(ts) = tx.commit() {
+                        committed += 1;
                         // A read-only transaction "commits" at its snapshot, after every commit
                         // it sees: order it just after the writer with the same timestamp.
                         let read_only = ops.iter().all(|op| matches!(op, Op::Read { .. }));
@@ -222,7 +227,11 @@ fn check(isolation: Isolation) {
         harness.options.durability = lightning_wal::Durability::None;
         let store = harness.open();
         let history = run_history(&store, isolation);
-        assert!(history.len() as u64 > TXNS_PER_THREAD, "enough transactions committed");
+        assert_eq!(
+            history.len() as u64,
+            THREADS * TXNS_PER_THREAD,
+            "10,000 committed transactions"
+        );
         let edges = dependencies(&store, &history);
         let no_rw: Vec<(usize, usize)> =
             edges.iter().filter(|e| e.2 != Edge::ReadWrite).map(|e| (e.0, e.1)).collect();

@@ -59,9 +59,7 @@ impl WrappedKey {
     pub fn wrap(key: &DataKey, passphrase: &[u8], params: KdfParams) -> Result<WrappedKey> {
         params.validate()?;
         if passphrase.is_empty() {
-            return Err(Error::InvalidInput(
-                "the passphrase must not be empty".into(),
-            ));
+            return Err(Error::InvalidInput("the passphrase must not be empty".into()));
         }
         let mut wrapped = WrappedKey {
             version: KeyFileVersion::CURRENT,
@@ -106,9 +104,7 @@ impl WrappedKey {
         // Check what can be checked cheaply before the expensive unwrap.
         params.validate()?;
         if new.is_empty() {
-            return Err(Error::InvalidInput(
-                "the new passphrase must not be empty".into(),
-            ));
+            return Err(Error::InvalidInput("the new passphrase must not be empty".into()));
         }
         let key = self.unwrap(old)?;
         WrappedKey::wrap(&key, new, params)
@@ -145,9 +141,7 @@ impl WrappedKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<WrappedKey> {
         let magic: [u8; 8] = field(bytes, MAGIC_OFFSET, "magic")?;
         if magic != MAGIC {
-            return Err(invalid(format!(
-                "bad magic {magic:02x?}, expected {MAGIC:02x?}"
-            )));
+            return Err(invalid(format!("bad magic {magic:02x?}, expected {MAGIC:02x?}")));
         }
         let raw_version = u16::from_le_bytes(field(bytes, VERSION_OFFSET, "format_version")?);
         let version = KeyFileVersion::from_u16(raw_version)
@@ -216,17 +210,13 @@ fn decode_v1(bytes: &[u8]) -> Result<WrappedKey> {
 
 /// The `N` bytes at `offset`, or an error naming the field if the input is too short.
 fn field<const N: usize>(bytes: &[u8], offset: usize, name: &str) -> Result<[u8; N]> {
-    bytes
-        .get(offset..)
-        .and_then(|rest| rest.first_chunk::<N>())
-        .copied()
-        .ok_or_else(|| {
-            invalid(format!(
-                "truncated at {} bytes: field {name} needs bytes {offset}..{}",
-                bytes.len(),
-                offset + N
-            ))
-        })
+    bytes.get(offset..).and_then(|rest| rest.first_chunk::<N>()).copied().ok_or_else(|| {
+        invalid(format!(
+            "truncated at {} bytes: field {name} needs bytes {offset}..{}",
+            bytes.len(),
+            offset + N
+        ))
+    })
 }
 
 fn invalid(reason: String) -> Error {
@@ -256,29 +246,17 @@ mod tests {
 
         let mut without_aad = wrapped.sealed_key;
         let err = open_detached(&kek, &wrapped.nonce, &[], &mut without_aad, &wrapped.tag);
-        assert!(
-            matches!(err, Err(Error::AuthenticationFailed)),
-            "sealed without AAD"
-        );
+        assert!(matches!(err, Err(Error::AuthenticationFailed)), "sealed without AAD");
 
         let mut other_header = wrapped.header();
         other_header[AEAD_ID_OFFSET] ^= 0x80;
         let mut buf = wrapped.sealed_key;
         let err = open_detached(&kek, &wrapped.nonce, &other_header, &mut buf, &wrapped.tag);
-        assert!(
-            matches!(err, Err(Error::AuthenticationFailed)),
-            "header not bound"
-        );
+        assert!(matches!(err, Err(Error::AuthenticationFailed)), "header not bound");
 
         let mut buf = wrapped.sealed_key;
-        open_detached(
-            &kek,
-            &wrapped.nonce,
-            &wrapped.header(),
-            &mut buf,
-            &wrapped.tag,
-        )
-        .expect("the header as written is the AAD");
+        open_detached(&kek, &wrapped.nonce, &wrapped.header(), &mut buf, &wrapped.tag)
+            .expect("the header as written is the AAD");
         assert_eq!(&buf, key.as_bytes());
     }
 
