@@ -63,7 +63,18 @@ pub(crate) struct State {
     pub(crate) shutdown: bool,
     /// When written-but-unsynced data first appeared (the syncer's deadline starts there).
     pub(crate) unsynced_since: Option<Instant>,
+    /// Records made durable by the last two syncing rounds (the newest first): the estimate of
+    /// how many committers are active, used to gather a group before syncing.
+    pub(crate) recent_groups: [u64; 2],
+    /// How long the last sync took (bounds how long a leader gathers).
+    pub(crate) last_sync: Duration,
+    /// A leader is gathering committers: appenders signal `arrivals`.
+    pub(crate) gathering: bool,
 }
+
+/// Longest pause between two arrivals while a leader gathers a group: past it, everyone
+/// active has most likely arrived.
+const GATHER_IDLE: Duration = Duration::from_micros(25);
 
 /// How far ahead of the log's end the active segment is filled with zeros (and synced), so
 /// that appends overwrite allocated space: an `fdatasync` then flushes data only, not the file
@@ -98,6 +109,8 @@ pub(crate) struct Shared {
     pub(crate) next_round: Condvar,
     /// Signalled when the background syncer has work or must stop.
     pub(crate) syncer_wake: Condvar,
+    /// Signalled when a record is encoded while a leader gathers a group.
+    pub(crate) arrivals: Condvar,
     pub(crate) io: Mutex<Io>,
     pub(crate) segments: Mutex<SegmentIndex>,
     pub(crate) counters: Counters,
@@ -164,13 +177,43 @@ impl Shared {
         }
     }
 
+    /// Before a syncing round, when recent rounds carried several committers, waits a moment
+    /// for them to arrive, so that they share this fsync instead of splitting into two
+    /// alternating halves (committers acknowledged by one round re-commit while the next is
+    /// in flight). It stops when as many records wait as the last two rounds carried, when no
+    /// one arrived for [`GATHER_IDLE`], or after half the last sync's duration. A lone
+    /// committer never waits.
+    /// REQUIRES: `state` is the locked state and this thread leads the round.
+    fn gather(&self, state: &mut MutexGuard<'_, State>) {
+        let expected = state.recent_groups[0] + state.recent_groups[1];
+        if state.recent_groups.iter().all(|group| *group <= 1) {
+            return;
+        }
+        let deadline = Instant::now() + (state.last_sync / 2).min(Duration::from_micros(500));
+        state.gathering = true;
+        loop {
+            let pending = state.encoder.next_lsn() - 1 - state.written_lsn;
+            if pending >= expected || state.poisoned.is_some() || state.shutdown {
+                break;
+            }
+            let wake = (Instant::now() + GATHER_IDLE).min(deadline);
+            if self.arrivals.wait_until(state, wake).timed_out() {
+                break;
+            }
+        }
+        state.gathering = false;
+    }
+
     /// Runs one I/O round as leader: write everything encoded, sync if asked or wanted.
     /// REQUIRES: `state` is the locked state and no round is in progress.
     fn lead(&self, state: &mut MutexGuard<'_, State>, sync_requested: bool) -> Result<()> {
         debug_assert!(!state.io_in_progress, "one leader at a time");
         state.io_in_progress = true;
-        let batch = state.encoder.take();
         let sync = sync_requested || state.sync_wanted > state.durable_lsn;
+        if sync {
+            self.gather(state);
+        }
+        let batch = state.encoder.take();
         let durable_before = state.durable_lsn;
         state.round_last_lsn = batch.last_lsn;
         state.round_syncs = sync;
@@ -190,7 +233,10 @@ impl Shared {
                 state.written_end = batch.end;
                 if let Some(latency) = latency {
                     state.durable_lsn = state.written_lsn;
-                    self.counters.synced(state.durable_lsn - durable_before, latency);
+                    let group = state.durable_lsn - durable_before;
+                    self.counters.synced(group, latency);
+                    state.recent_groups = [group, state.recent_groups[0]];
+                    state.last_sync = latency;
                 }
                 if state.durable_lsn < state.written_lsn {
                     if state.unsynced_since.is_none() {

@@ -93,6 +93,9 @@ impl Wal {
             poisoned: None,
             shutdown: false,
             unsynced_since: None,
+            recent_groups: [0; 2],
+            last_sync: Duration::ZERO,
+            gathering: false,
         };
         let shared = Arc::new(Shared {
             vfs,
@@ -104,6 +107,7 @@ impl Wal {
             round_done: Default::default(),
             next_round: Default::default(),
             syncer_wake: Default::default(),
+            arrivals: Default::default(),
             io: Mutex::new(Io { file, segment: tail.segment, allocated: tail.offset }),
             segments: Mutex::new(index),
             counters: Default::default(),
@@ -155,6 +159,9 @@ impl Wal {
             state.encoder.push_record(flags, &stored);
         }
         self.shared.counters.appended(records.len() as u64);
+        if state.gathering {
+            self.shared.arrivals.notify_one();
+        }
         let last = state.encoder.next_lsn() - 1;
         match durability {
             Durability::Immediate => self.shared.wait_for(&mut state, last, Goal::Durable)?,
