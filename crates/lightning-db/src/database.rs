@@ -231,12 +231,28 @@ impl Database {
 
 impl DbInner {
     fn shutdown(&self) -> Result<()> {
+        self.shutdown_with(false)
+    }
+
+    /// Closes the store. With `dropping`, live handles cannot exist (every facade object holds
+    /// a `Database` and drops it last); if some lower-level handle still does, the directory
+    /// lock is leaked rather than released, so no other process opens files still in use.
+    fn shutdown_with(&self, dropping: bool) -> Result<()> {
         let mut slot = self.store.write();
         let Some(store) = slot.as_ref() else { return Ok(()) };
         if let Some(worker) = self.maintenance.lock().take() {
             worker.stop();
         }
         let live = store.handle_count() - 1;
+        if live > 0 && dropping {
+            tracing::error!(live, "database dropped while store handles live; keeping its lock");
+            if let Some(lock) = self.lock.lock().take() {
+                std::mem::forget(lock);
+            }
+            self.closed.store(true, Ordering::Release);
+            *slot = None;
+            return Ok(());
+        }
         if live > 0 {
             let worker =
                 crate::maintenance::Worker::start(store.clone(), self.config.checkpoint_interval);
@@ -260,7 +276,7 @@ impl DbInner {
 
 impl Drop for DbInner {
     fn drop(&mut self) {
-        if let Err(e) = self.shutdown() {
+        if let Err(e) = self.shutdown_with(true) {
             tracing::warn!(error = %e, "closing the database on drop failed; recovery will replay the log");
         }
     }

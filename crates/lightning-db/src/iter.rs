@@ -23,14 +23,15 @@ enum Source {
 /// An iterator over `(key, value)` pairs in key order; `.rev()` or `next_back` walks from the
 /// end. Each item is a `Result`: a damaged page surfaces as an error, not a panic.
 pub struct Iter {
-    /// Keeps the database open while the iterator lives.
-    _db: crate::Database,
     source: Source,
     front: Option<TxnIter>,
     back: Option<TxnIter>,
     front_last: Option<Vec<u8>>,
     back_last: Option<Vec<u8>>,
     done: bool,
+    /// Keeps the database open while the iterator lives. Declared last so that it is dropped
+    /// last: if it is the last handle, the scans are gone when the database closes.
+    _db: crate::Database,
 }
 
 impl std::fmt::Debug for Iter {

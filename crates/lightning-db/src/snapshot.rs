@@ -11,13 +11,14 @@ use crate::{
 /// versions it sees are kept (see `Stats` for the oldest snapshot's age).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
-    db: crate::Database,
     inner: Arc<lightning_txn::Snapshot>,
+    /// Declared last, dropped last: the snapshot is released before the database may close.
+    db: crate::Database,
 }
 
 impl Snapshot {
     pub(crate) fn new(db: crate::Database, inner: Arc<lightning_txn::Snapshot>) -> Self {
-        Snapshot { db, inner }
+        Snapshot { inner, db }
     }
 
     /// The value of `key` in this view.

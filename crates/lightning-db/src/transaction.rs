@@ -2,10 +2,7 @@
 
 use std::ops::RangeBounds;
 
-use lightning_core_storage::{
-    Timestamp,
-    engine::{Direction, KeyRange},
-};
+use lightning_core_storage::{Timestamp, engine::KeyRange};
 use lightning_txn::Isolation;
 
 use crate::{
@@ -17,13 +14,14 @@ use crate::{
 /// commits them atomically. Dropping it without `commit` rolls it back.
 #[derive(Debug)]
 pub struct Transaction {
-    db: Database,
     inner: lightning_txn::Transaction,
+    /// Declared last, dropped last: the transaction ends before the database may close.
+    db: Database,
 }
 
 impl Transaction {
     pub(crate) fn new(db: Database, inner: lightning_txn::Transaction) -> Self {
-        Transaction { db, inner }
+        Transaction { inner, db }
     }
 
     /// The isolation level.
@@ -48,8 +46,7 @@ impl Transaction {
     }
 
     fn scan_at(&mut self, range: KeyRange) -> Result<Iter> {
-        let front = self.inner.scan(range.clone(), Direction::Forward)?;
-        let back = self.inner.scan(range, Direction::Reverse)?;
+        let (front, back) = self.inner.scan_both_ends(range)?;
         Ok(Iter::from_scans(self.db.clone(), front, back))
     }
 

@@ -19,6 +19,7 @@
 
 #![forbid(unsafe_code)]
 
+mod apply_order;
 mod error;
 mod locks;
 mod merge;

@@ -14,7 +14,7 @@
 
 use std::{
     collections::{BTreeMap, BTreeSet},
-    sync::atomic::{AtomicU64, Ordering},
+    sync::atomic::{AtomicBool, AtomicU64, Ordering},
     time::Instant,
 };
 
@@ -60,6 +60,33 @@ pub(crate) struct Oracle {
     commit: Mutex<CommitState>,
     published: Condvar,
     snapshots: Mutex<Snapshots>,
+    /// Set when the store is poisoned: waiters for visibility give up.
+    poisoned: AtomicBool,
+    /// Plain reads in progress (reads at `visible` without a registered snapshot), counted
+    /// per epoch: garbage collection waits for the epoch it closes to drain (a grace period),
+    /// so it never drops a version such a read is about to look up.
+    plain_readers: [AtomicU64; 2],
+    epoch: AtomicU64,
+}
+
+/// A plain read in progress (see [`Oracle::plain_read`]).
+pub(crate) struct PlainRead<'a> {
+    oracle: &'a Oracle,
+    slot: usize,
+    ts: Timestamp,
+}
+
+impl PlainRead<'_> {
+    /// The timestamp to read at.
+    pub fn timestamp(&self) -> Timestamp {
+        self.ts
+    }
+}
+
+impl Drop for PlainRead<'_> {
+    fn drop(&mut self) {
+        self.oracle.plain_readers[self.slot].fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Oracle {
@@ -74,7 +101,38 @@ impl Oracle {
             }),
             published: Condvar::new(),
             snapshots: Mutex::new(Snapshots::default()),
+            poisoned: AtomicBool::new(false),
+            plain_readers: [AtomicU64::new(0), AtomicU64::new(0)],
+            epoch: AtomicU64::new(0),
         }
+    }
+
+    /// Starts a read of the latest visible data without registering a snapshot (cheap: two
+    /// atomic operations). Hold the returned guard until the engine lookup is done.
+    pub fn plain_read(&self) -> PlainRead<'_> {
+        let slot = (self.epoch.load(Ordering::SeqCst) & 1) as usize;
+        self.plain_readers[slot].fetch_add(1, Ordering::SeqCst);
+        // Loaded after joining the epoch: a GC that has already waited for this epoch chose
+        // its horizon before, and `visible` only grows, so this timestamp is at or above it.
+        PlainRead { oracle: self, slot, ts: self.visible() }
+    }
+
+    /// The horizon garbage collection may use now: [`Oracle::horizon`], after a grace period
+    /// that lets every plain read that might have loaded an older `visible` finish.
+    pub fn horizon_for_gc(&self) -> Timestamp {
+        let horizon = self.horizon();
+        let closing = (self.epoch.fetch_add(1, Ordering::SeqCst) & 1) as usize;
+        while self.plain_readers[closing].load(Ordering::SeqCst) != 0 {
+            std::thread::yield_now();
+        }
+        horizon
+    }
+
+    /// Marks the store poisoned and wakes everyone waiting for visibility.
+    pub fn poison(&self) {
+        self.poisoned.store(true, Ordering::SeqCst);
+        let _state = self.commit.lock();
+        self.published.notify_all();
     }
 
     /// The highest timestamp whose commit and every earlier one is published.
@@ -104,7 +162,7 @@ impl Oracle {
                 reason: "read-write: a key this transaction read was changed by a later commit",
             });
         }
-        for range in &validation.ranges {
+        for range in validation.ranges.iter().filter(|range| !range.is_empty()) {
             let (start, end) = range.as_slices();
             let changed = state
                 .committed
@@ -154,11 +212,20 @@ impl Oracle {
     }
 
     /// Waits until `ts` is visible, so a commit that returns is seen by its caller's next read.
-    pub fn wait_visible(&self, ts: Timestamp) {
+    /// Fails if the store is poisoned meanwhile (an earlier commit failed and will never be
+    /// published).
+    pub fn wait_visible(&self, ts: Timestamp) -> Result<()> {
         let mut state = self.commit.lock();
         while self.visible() < ts {
+            if self.poisoned.load(Ordering::SeqCst) {
+                return Err(Error::Poisoned {
+                    reason: "an earlier commit failed; this one was applied but not published"
+                        .into(),
+                });
+            }
             self.published.wait(&mut state);
         }
+        Ok(())
     }
 
     /// Registers a snapshot at the current visible timestamp and returns it; it holds the GC

@@ -31,6 +31,7 @@ use parking_lot::Mutex;
 
 use crate::{
     Error, Isolation, LockManager, Result, Snapshot, Transaction, TxnId, TxnOptions, TxnStats,
+    apply_order::ApplyOrder,
     merge::TxnIter,
     oracle::{Oracle, Validation},
     record, recovery,
@@ -45,6 +46,7 @@ pub(crate) struct StoreInner {
     next_txn_id: AtomicU64,
     poisoned: Mutex<Option<String>>,
     pub(crate) counters: Counters,
+    pub(crate) apply_order: ApplyOrder,
 }
 
 #[derive(Debug, Default)]
@@ -71,6 +73,32 @@ pub struct TxnStore {
     pub(crate) inner: Arc<StoreInner>,
 }
 
+/// Poisons the store if a commit past the point of no return unwinds (a panic in the engine),
+/// so that later commits fail instead of waiting forever for its timestamp.
+struct FailOnUnwind<'a> {
+    store: &'a TxnStore,
+    armed: bool,
+}
+
+impl FailOnUnwind<'_> {
+    fn fail(mut self, error: Error) -> Error {
+        self.armed = false;
+        self.store.fail(error)
+    }
+
+    fn disarm(mut self) {
+        self.armed = false;
+    }
+}
+
+impl Drop for FailOnUnwind<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.store.fail(Error::Poisoned { reason: "a commit panicked while applying".into() });
+        }
+    }
+}
+
 /// What recovery did when the store opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct RecoveryReport {
@@ -92,7 +120,9 @@ impl TxnStore {
         options: TxnOptions,
     ) -> Result<(TxnStore, RecoveryReport)> {
         let report = recovery::recover(engine.as_ref(), &wal)?;
+        let apply_order = ApplyOrder::new(wal.last_lsn().next());
         let inner = StoreInner {
+            apply_order,
             engine,
             wal,
             oracle: Oracle::new(report.last_commit_ts),
@@ -122,7 +152,8 @@ impl TxnStore {
 
     /// The latest committed value of `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
-        let version = self.inner.engine.get(key, self.inner.oracle.visible())?;
+        let read = self.inner.oracle.plain_read();
+        let version = self.inner.engine.get(key, read.timestamp())?;
         Ok(version.and_then(|v| v.value))
     }
 
@@ -137,6 +168,31 @@ impl TxnStore {
         self.commit_batch(&batch, durability, None)
     }
 
+    /// Refuses, before anything is logged, a batch the engine or the log would refuse: once a
+    /// record is in the log, recovery replays it, so a rejected write must never get there.
+    fn check_limits(&self, batch: &EngineBatch) -> Result<()> {
+        let engine = &self.inner.engine;
+        let (max_key, max_value) = (engine.max_key_len(), engine.max_value_len());
+        for op in batch.ops() {
+            if op.key().len() > max_key {
+                return Err(Error::Storage(lightning_core_storage::Error::InvalidInput(format!(
+                    "key of {} bytes exceeds the engine's limit of {max_key} bytes",
+                    op.key().len()
+                ))));
+            }
+            if op.value().is_some_and(|v| v.len() > max_value) {
+                return Err(Error::Storage(lightning_core_storage::Error::InvalidInput(format!(
+                    "value exceeds the engine's limit of {max_value} bytes"
+                ))));
+            }
+        }
+        let limit = self.inner.options.max_write_set_bytes;
+        if batch.size_bytes() > limit {
+            return Err(Error::TransactionTooLarge { what: "write set bytes", limit });
+        }
+        Ok(())
+    }
+
     /// The commit path shared by transactions and write batches (see the module docs).
     pub(crate) fn commit_batch(
         &self,
@@ -145,6 +201,7 @@ impl TxnStore {
         validation: Option<&Validation<'_>>,
     ) -> Result<Timestamp> {
         self.check_writable()?;
+        self.check_limits(batch)?;
         let inner = &self.inner;
         let (ts, lsn) = {
             let mut state = inner.oracle.lock_commit();
@@ -165,29 +222,43 @@ impl TxnStore {
                 Ok(lsn) => (ts, lsn),
                 Err(e) => {
                     drop(state);
-                    return Err(self.fail(ts, e.into()));
+                    return Err(self.fail(e.into()));
                 }
             }
         };
+        // From here on the commit is in the log: any failure or panic poisons the store (and
+        // the timestamp is never published, so no reader sees a half-applied commit).
+        let guard = FailOnUnwind { store: self, armed: true };
         if durability == Durability::Immediate
             && let Err(e) = inner.wal.sync()
         {
-            return Err(self.fail(ts, e.into()));
+            return Err(guard.fail(e.into()));
         }
-        if let Err(e) = inner.engine.apply(batch, ts, lsn) {
-            return Err(self.fail(ts, e.into()));
+        let stop = || inner.poisoned.lock().is_some();
+        match inner.apply_order.in_turn(lsn, stop, || inner.engine.apply(batch, ts, lsn)) {
+            Some(Ok(())) => {}
+            Some(Err(e)) => return Err(guard.fail(e.into())),
+            None => return Err(guard.fail(self.poisoned_error())),
         }
+        guard.disarm();
         inner.oracle.publish(ts);
-        inner.oracle.wait_visible(ts);
+        inner.oracle.wait_visible(ts)?;
         inner.counters.commits.fetch_add(1, Ordering::Relaxed);
         Ok(ts)
     }
 
-    /// Poisons the store after a failure past the point of no return, unblocks visibility, and
-    /// returns the error.
-    fn fail(&self, ts: Timestamp, error: Error) -> Error {
+    fn poisoned_error(&self) -> Error {
+        let reason = self.inner.poisoned.lock().clone().unwrap_or_default();
+        Error::Poisoned { reason }
+    }
+
+    /// Poisons the store after a failure past the point of no return and returns the error.
+    /// The failed commit's timestamp stays unpublished, so visibility stops below it; everyone
+    /// waiting (for their turn to apply, or for visibility) is woken to see the poison.
+    fn fail(&self, error: Error) -> Error {
         self.inner.poisoned.lock().get_or_insert_with(|| error.to_string());
-        self.inner.oracle.publish(ts);
+        self.inner.oracle.poison();
+        self.inner.apply_order.wake_all();
         error
     }
 
@@ -220,7 +291,8 @@ impl TxnStore {
 
     /// Asks the engine to drop versions no live reader can see; returns how many it dropped.
     pub fn collect_garbage(&self) -> Result<u64> {
-        Ok(self.inner.engine.collect_garbage(self.gc_horizon())?)
+        let horizon = self.inner.oracle.horizon_for_gc();
+        Ok(self.inner.engine.collect_garbage(horizon)?)
     }
 
     /// The engine under the store.

@@ -152,11 +152,14 @@ impl Transaction {
             let limit = options.max_write_set_entries;
             return Err(Error::TransactionTooLarge { what: "write set entries", limit });
         }
-        if self.write_bytes + added > options.max_write_set_bytes {
+        let replaced =
+            self.writes.get(key).map_or(0, |old| key.len() + old.as_ref().map_or(0, Vec::len));
+        let new_total = self.write_bytes - replaced + added;
+        if new_total > options.max_write_set_bytes {
             let limit = options.max_write_set_bytes;
             return Err(Error::TransactionTooLarge { what: "write set bytes", limit });
         }
-        self.write_bytes += added;
+        self.write_bytes = new_total;
         self.writes.insert(key.to_vec(), value.map(<[u8]>::to_vec));
         Ok(())
     }
@@ -174,20 +177,42 @@ impl Transaction {
     /// The entries of `range` as this transaction sees them, in `direction` order. Under
     /// serializable isolation the range joins the read set (phantoms are detected).
     pub fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnIter> {
+        let read_ts = self.read_ts();
+        self.scan_at(range, direction, read_ts)
+    }
+
+    /// Two scans of `range`, forward and reverse, of the same view (under read committed, at
+    /// the same timestamp): the two ends of one double-ended iterator.
+    pub fn scan_both_ends(&mut self, range: KeyRange) -> Result<(TxnIter, TxnIter)> {
+        let read_ts = self.read_ts();
+        let forward = self.scan_at(range.clone(), Direction::Forward, read_ts)?;
+        let reverse = self.scan_at(range, Direction::Reverse, read_ts)?;
+        Ok((forward, reverse))
+    }
+
+    fn scan_at(
+        &mut self,
+        range: KeyRange,
+        direction: Direction,
+        read_ts: Timestamp,
+    ) -> Result<TxnIter> {
         if self.isolation == Isolation::Serializable {
             self.check_read_set_room()?;
             self.read_ranges.push(range.clone());
         }
-        let (start, end) = range.as_slices();
-        let mut own: Vec<(Vec<u8>, Option<Vec<u8>>)> = self
-            .writes
-            .range::<[u8], (Bound<&[u8]>, Bound<&[u8]>)>((start, end))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect();
+        let mut own: Vec<(Vec<u8>, Option<Vec<u8>>)> = if range.is_empty() {
+            Vec::new()
+        } else {
+            let (start, end) = range.as_slices();
+            self.writes
+                .range::<[u8], (Bound<&[u8]>, Bound<&[u8]>)>((start, end))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect()
+        };
         if direction == Direction::Reverse {
             own.reverse();
         }
-        let engine = self.store.inner.engine.scan(range, self.read_ts(), direction)?;
+        let engine = self.store.inner.engine.scan(range, read_ts, direction)?;
         let guard = SnapshotGuard::at(&self.store, self.start_ts);
         Ok(TxnIter::new(engine, own, direction).with_guard(guard))
     }

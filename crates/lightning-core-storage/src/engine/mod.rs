@@ -70,4 +70,16 @@ pub trait StorageEngine: Send + Sync + 'static {
 
     /// Counters for `stats` output.
     fn stats(&self) -> Result<EngineStats>;
+
+    /// The longest key [`StorageEngine::apply`] accepts. Layers above check batches against it
+    /// *before* logging them: a write the engine would refuse must never reach the log, where
+    /// recovery would replay it forever.
+    fn max_key_len(&self) -> usize {
+        usize::MAX
+    }
+
+    /// The longest value [`StorageEngine::apply`] accepts (see [`StorageEngine::max_key_len`]).
+    fn max_value_len(&self) -> usize {
+        usize::MAX
+    }
 }

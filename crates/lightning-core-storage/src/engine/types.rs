@@ -152,6 +152,18 @@ impl KeyRange {
         KeyRange { start: Bound::Included(prefix.to_vec()), end }
     }
 
+    /// True if no key can be in the range (start above end, or equal with an end excluded).
+    /// `BTreeMap::range` panics on such bounds; callers check this first.
+    pub fn is_empty(&self) -> bool {
+        match (&self.start, &self.end) {
+            (Bound::Unbounded, _) | (_, Bound::Unbounded) => false,
+            (Bound::Included(s), Bound::Included(e)) => s > e,
+            (Bound::Included(s), Bound::Excluded(e))
+            | (Bound::Excluded(s), Bound::Included(e))
+            | (Bound::Excluded(s), Bound::Excluded(e)) => s >= e,
+        }
+    }
+
     /// True if `key` is in the range.
     pub fn contains(&self, key: &[u8]) -> bool {
         let above_start = match &self.start {

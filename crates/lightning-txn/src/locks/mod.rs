@@ -41,7 +41,9 @@ struct KeyLock {
 }
 
 impl KeyLock {
-    /// The transactions `txn` would wait for if it asked for `mode` now.
+    /// The transactions `txn` would wait for if it asked for `mode` now. A holder upgrading
+    /// (shared to exclusive) waits only for the other holders, not for requests queued behind
+    /// its own lock: they wait for it anyway, so queueing it after them would be a deadlock.
     fn blockers(&self, txn: TxnId, mode: LockMode) -> Vec<TxnId> {
         let mut blockers: Vec<TxnId> = self
             .holders
@@ -49,6 +51,9 @@ impl KeyLock {
             .filter(|(holder, held)| **holder != txn && !mode.compatible(**held))
             .map(|(holder, _)| *holder)
             .collect();
+        if self.holders.contains_key(&txn) {
+            return blockers;
+        }
         for (waiter, wanted) in &self.queue {
             if *waiter == txn {
                 break;
