@@ -1,0 +1,392 @@
+//! [`BTreeEngine`]: opening, the engine trait, checkpoints and shutdown.
+//!
+//! Lock order (take them in this order, never the reverse): the checkpoint lock, then the tree
+//! lock, then the small mutexes (in-flight LSNs, durable state, poison, worker signal). The
+//! page manager's and the cache's internal locks are leaves below all of them.
+
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    thread::JoinHandle,
+};
+
+use parking_lot::Mutex;
+
+use lightning_core_storage::{
+    Error as CoreError, Lsn, Result as CoreResult, Timestamp,
+    engine::{
+        Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, StorageEngine,
+        Version,
+    },
+    page_manager::PageManager,
+    vfs::{Vfs, parent_dir},
+};
+
+use crate::{
+    BTreeOptions, Error, MAX_KEY_LEN, MAX_VALUE_LEN, Result, checkpoint,
+    lock::TreeLock,
+    meta::TreeMeta,
+    scan::{ScanIter, Versions},
+    store::Store,
+    tree::TreeState,
+    vacuum::GcCursor,
+    worker::{self, Signal},
+};
+
+/// The name of the engine's file inside its directory.
+pub const FILE_NAME: &str = "btree.ldb";
+
+/// Everything the engine handle, its iterators and its background thread share.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) store: Store,
+    pub(crate) tree: TreeLock,
+    /// Serialises checkpoints, bulk loads and checks.
+    pub(crate) checkpoint_lock: Mutex<()>,
+    pub(crate) durable: Mutex<DurableState>,
+    /// LSNs of batches being applied (count per LSN).
+    inflight: Mutex<BTreeMap<u64, usize>>,
+    poison: Mutex<Option<String>>,
+    pub(crate) options: BTreeOptions,
+    pub(crate) signal: Signal,
+    /// The background vacuum: its horizon and position.
+    pub(crate) gc: Mutex<(Timestamp, GcCursor)>,
+    pub(crate) checkpoints: AtomicU64,
+    pub(crate) dirty_bytes: AtomicU64,
+}
+
+/// The B+Tree storage engine. `Send + Sync`; share it with `Arc` (iterators keep what they
+/// need alive on their own).
+#[derive(Debug)]
+pub struct BTreeEngine {
+    pub(crate) shared: Arc<Shared>,
+    worker: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl BTreeEngine {
+    /// The longest key accepted, in bytes.
+    pub const MAX_KEY_LEN: usize = MAX_KEY_LEN;
+    /// The longest value accepted, in bytes.
+    pub const MAX_VALUE_LEN: usize = MAX_VALUE_LEN;
+
+    /// Opens the engine in `dir` (creating the directory and `btree.ldb` if missing) and starts
+    /// its background checkpointer.
+    pub fn open(vfs: Arc<dyn Vfs>, dir: &Path, options: BTreeOptions) -> Result<BTreeEngine> {
+        options.validate()?;
+        create_dir_durably(&*vfs, dir)?;
+        let path = dir.join(FILE_NAME);
+        let format = options.format(options.page_size);
+        let pm = if vfs.exists(&path)? {
+            PageManager::open(&*vfs, &path, format)?
+        } else {
+            PageManager::create(&*vfs, &path, format)?
+        };
+        let page_size = pm.format().page_size().bytes();
+        if page_size < crate::MIN_PAGE_SIZE {
+            return Err(Error::InvalidOptions(format!(
+                "{} has {page_size}-byte pages; the B+Tree needs at least {}",
+                path.display(),
+                crate::MIN_PAGE_SIZE
+            )));
+        }
+        let meta = TreeMeta::decode(&pm.user_meta(), &format!("{} meta page", path.display()))?;
+        if let Some(m) = &meta {
+            crate::node::validate::check_page_ref(m.root, pm.stats().page_count, "root").map_err(
+                |what| CoreError::corruption(what, format!("{} meta page", path.display())),
+            )?;
+        }
+        let page_size_bytes = pm.format().page_size().bytes() as u64;
+        let max_hot = (options.cache_size_bytes / 2 / page_size_bytes).max(64);
+        let store =
+            Store::new(pm, options.cache_size_bytes.saturating_sub(max_hot * page_size_bytes))?;
+        let durable = meta.map_or_else(DurableState::default, |m| DurableState {
+            lsn: m.lsn,
+            max_commit_ts: m.max_commit_ts,
+        });
+        let tree = TreeState::open(store.format.clone(), meta, max_hot as usize);
+        let dirty = tree.dirty_bytes(store.geometry.page_size);
+        let shared = Arc::new(Shared {
+            store,
+            tree: TreeLock::new(tree),
+            checkpoint_lock: Mutex::new(()),
+            durable: Mutex::new(durable),
+            inflight: Mutex::new(BTreeMap::new()),
+            poison: Mutex::new(None),
+            options,
+            signal: Signal::default(),
+            gc: Mutex::new((Timestamp::ZERO, GcCursor::finished())),
+            checkpoints: AtomicU64::new(0),
+            dirty_bytes: AtomicU64::new(dirty),
+        });
+        let handle = worker::spawn(Arc::clone(&shared))?;
+        Ok(BTreeEngine { shared, worker: Mutex::new(Some(handle)) })
+    }
+
+    /// Checkpoints, stops and joins the background thread, and closes the file.
+    pub fn close(self) -> Result<()> {
+        self.stop_worker();
+        self.shared.checkpoint()?;
+        Ok(())
+    }
+
+    fn stop_worker(&self) {
+        if let Some(handle) = self.worker.lock().take() {
+            self.shared.signal.stop();
+            // A panicking worker already poisoned the engine; nothing more to report here.
+            let _ = handle.join();
+        }
+    }
+
+    /// Every version (not just the newest) of every key in `range`, in `direction` order:
+    /// for integrity tools, dumps and tests.
+    pub fn scan_versions(&self, range: KeyRange, direction: Direction) -> EngineIter {
+        Box::new(ScanIter::new(
+            Arc::clone(&self.shared),
+            range,
+            Timestamp::MAX,
+            direction,
+            Versions::All,
+        ))
+    }
+
+    /// Tells the background thread to vacuum versions that no read at or above `horizon` can
+    /// see (incrementally, a few leaves at a time). Lower horizons than the current are ignored.
+    pub fn set_gc_horizon(&self, horizon: Timestamp) {
+        let mut gc = self.shared.gc.lock();
+        if horizon > gc.0 {
+            *gc = (horizon, GcCursor::default());
+        }
+        drop(gc);
+        self.shared.signal.wake();
+    }
+}
+
+/// Creates `dir` and its missing ancestors, syncing each new entry into its parent.
+fn create_dir_durably(vfs: &dyn Vfs, dir: &Path) -> CoreResult<()> {
+    let mut missing = Vec::new();
+    let mut at = Some(dir);
+    while let Some(path) = at.filter(|p| !p.as_os_str().is_empty()) {
+        if vfs.exists(path)? {
+            break;
+        }
+        missing.push(path);
+        at = path.parent();
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    vfs.create_dir_all(dir)?;
+    for path in missing.iter().rev() {
+        vfs.sync_dir(&parent_dir(path))?;
+    }
+    Ok(())
+}
+
+impl Drop for BTreeEngine {
+    fn drop(&mut self) {
+        self.stop_worker();
+    }
+}
+
+impl Shared {
+    /// Fails if an earlier failure poisoned the engine for writes.
+    pub(crate) fn check_writable(&self) -> CoreResult<()> {
+        if let Some(reason) = self.poison.lock().clone() {
+            return Err(CoreError::Poisoned { reason });
+        }
+        if let Some(reason) = self.store.pm.poisoned() {
+            return Err(CoreError::Poisoned { reason });
+        }
+        Ok(())
+    }
+
+    /// Records why no more writes are accepted.
+    pub(crate) fn poison(&self, why: &dyn std::fmt::Display) {
+        self.poison.lock().get_or_insert_with(|| why.to_string());
+    }
+
+    /// The LSN a checkpoint taken now may claim: the highest applied, but below any batch
+    /// still being applied. REQUIRES: the tree lock.
+    fn checkpoint_lsn(&self, state: &TreeState, durable: Lsn) -> Lsn {
+        let applied = state.applied_lsn;
+        let lsn = match self.inflight.lock().keys().next() {
+            Some(&first) if first <= applied.0 => Lsn(first.saturating_sub(1)),
+            _ => applied,
+        };
+        lsn.max(durable)
+    }
+
+    /// Applies the hot-set proposals readers queued. REQUIRES: no tree lock held.
+    pub(crate) fn apply_pins(&self) {
+        if let Some(proposals) = self.store.take_pins() {
+            let mut state = self.tree.write();
+            state.hot.apply(&self.store, proposals);
+        }
+    }
+
+    /// Makes everything applied so far durable. REQUIRES: no tree lock held.
+    pub(crate) fn checkpoint(&self) -> CoreResult<DurableState> {
+        let _guard = self.checkpoint_lock.lock();
+        self.checkpoint_locked()
+    }
+
+    /// [`Shared::checkpoint`]. REQUIRES: the checkpoint lock, no tree lock.
+    pub(crate) fn checkpoint_locked(&self) -> CoreResult<DurableState> {
+        self.check_writable()?;
+        let durable = *self.durable.lock();
+        let snapshot = {
+            let mut state = self.tree.write();
+            let lsn = self.checkpoint_lsn(&state, durable.lsn);
+            if state.is_clean(lsn, durable.lsn, durable.max_commit_ts) {
+                return Ok(durable);
+            }
+            state.snapshot(lsn).inspect_err(|e| self.poison(e))?
+        };
+        let written = checkpoint::write(&self.store, &snapshot).inspect_err(|e| self.poison(e))?;
+        {
+            let mut state = self.tree.write();
+            state.swap(&self.store, snapshot, &written).inspect_err(|e| self.poison(e))?;
+            self.dirty_bytes
+                .store(state.dirty_bytes(self.store.geometry.page_size), Ordering::Relaxed);
+        }
+        let state =
+            DurableState { lsn: written.meta.lsn, max_commit_ts: written.meta.max_commit_ts };
+        *self.durable.lock() = state;
+        self.checkpoints.fetch_add(1, Ordering::Relaxed);
+        self.signal.checkpointed();
+        Ok(state)
+    }
+
+    /// Applies a batch atomically. REQUIRES: no tree lock held.
+    fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {
+        self.check_writable()?;
+        for op in batch.ops() {
+            if op.key().len() > MAX_KEY_LEN {
+                return Err(Error::KeyTooLarge { len: op.key().len(), max: MAX_KEY_LEN }.into());
+            }
+            if let Some(value) = op.value().filter(|v| v.len() > MAX_VALUE_LEN) {
+                return Err(Error::ValueTooLarge { len: value.len(), max: MAX_VALUE_LEN }.into());
+            }
+        }
+        *self.inflight.lock().entry(lsn.0).or_default() += 1;
+        let result = self.apply_locked(batch, commit_ts, lsn);
+        let mut inflight = self.inflight.lock();
+        if let Some(count) = inflight.get_mut(&lsn.0) {
+            *count -= 1;
+            if *count == 0 {
+                inflight.remove(&lsn.0);
+            }
+        }
+        drop(inflight);
+        result?;
+        self.signal.after_write(&self.options, self.dirty_bytes.load(Ordering::Relaxed), self);
+        Ok(())
+    }
+
+    fn apply_locked(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {
+        let mut state = self.tree.write();
+        // Read every page the batch will touch first (and keep them pinned in the cache), so
+        // that an I/O or corruption error surfaces before the batch changes anything.
+        let mut pinned = Vec::new();
+        if batch.len() > 1 {
+            for op in batch.ops() {
+                state.pin_path(&self.store, op.key(), commit_ts.0, &mut pinned)?;
+            }
+        }
+        for op in batch.ops() {
+            if let Err(e) = state.insert_version(&self.store, op.key(), commit_ts.0, op.value()) {
+                self.poison(&format!("a batch failed half-applied: {e}"));
+                return Err(e);
+            }
+        }
+        drop(pinned);
+        if let Some(proposals) = self.store.take_pins() {
+            state.hot.apply(&self.store, proposals);
+        }
+        state.applied_lsn = state.applied_lsn.max(lsn);
+        state.max_commit_ts = state.max_commit_ts.max(commit_ts);
+        self.dirty_bytes.store(state.dirty_bytes(self.store.geometry.page_size), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Runs vacuum steps until the pass ends. REQUIRES: no tree lock held.
+    pub(crate) fn collect_garbage(
+        &self,
+        horizon: Timestamp,
+        gc: &mut GcCursor,
+        max_steps: usize,
+    ) -> CoreResult<u64> {
+        let mut dropped = 0;
+        for _ in 0..max_steps {
+            if gc.done {
+                break;
+            }
+            self.check_writable()?;
+            let mut state = self.tree.write();
+            dropped += state.gc_step(&self.store, horizon.0, gc)?;
+            self.dirty_bytes
+                .store(state.dirty_bytes(self.store.geometry.page_size), Ordering::Relaxed);
+        }
+        Ok(dropped)
+    }
+}
+
+impl StorageEngine for BTreeEngine {
+    fn max_key_len(&self) -> usize {
+        MAX_KEY_LEN
+    }
+
+    fn max_value_len(&self) -> usize {
+        MAX_VALUE_LEN
+    }
+
+    fn name(&self) -> &'static str {
+        "btree"
+    }
+
+    fn get(&self, key: &[u8], read_ts: Timestamp) -> CoreResult<Option<Version>> {
+        let found = self.shared.tree.read().get(&self.shared.store, key, read_ts.0);
+        self.shared.apply_pins();
+        found
+    }
+
+    fn scan(
+        &self,
+        range: KeyRange,
+        read_ts: Timestamp,
+        direction: Direction,
+    ) -> CoreResult<EngineIter> {
+        Ok(Box::new(ScanIter::new(
+            Arc::clone(&self.shared),
+            range,
+            read_ts,
+            direction,
+            Versions::Visible,
+        )))
+    }
+
+    fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {
+        self.shared.apply(batch, commit_ts, lsn)
+    }
+
+    fn durable_state(&self) -> DurableState {
+        *self.shared.durable.lock()
+    }
+
+    fn checkpoint(&self) -> CoreResult<DurableState> {
+        self.shared.checkpoint()
+    }
+
+    fn collect_garbage(&self, horizon: Timestamp) -> CoreResult<u64> {
+        let mut gc = GcCursor::default();
+        self.shared.collect_garbage(horizon, &mut gc, usize::MAX)
+    }
+
+    fn stats(&self) -> CoreResult<EngineStats> {
+        Ok(self.btree_stats().engine_stats())
+    }
+}

@@ -1,0 +1,143 @@
+//! Clean pages: the page manager, and the ARC cache of validated nodes in front of it.
+//!
+//! A node read from disk is checksum-verified by the page manager, structurally validated
+//! (`node::validate`) and only then cached, so cached nodes are trusted by the read path.
+//! Cache entries are keyed by page id. A page id is reused only after the page was freed by a
+//! checkpoint and that checkpoint is durable; the checkpoint that writes it again replaces the
+//! cache entry, and no node of the live tree can reference a freed page, so a stale entry is
+//! never reached.
+
+use std::{
+    io,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
+
+use lightning_cache::{ArcCache, CacheConfig};
+use lightning_core_storage::{Error, PageId, Result, page::PageFormat, page_manager::PageManager};
+use parking_lot::Mutex;
+
+use crate::{
+    node::{Node, validate::validate},
+    options::Geometry,
+    overflow,
+};
+
+/// The page manager and the node cache.
+#[derive(Debug)]
+pub(crate) struct Store {
+    /// The paged file.
+    pub(crate) pm: PageManager,
+    /// Validated clean nodes by page id.
+    pub(crate) cache: ArcCache<u64, Node>,
+    /// The page format of the file.
+    pub(crate) format: PageFormat,
+    /// Sizes derived from the format.
+    pub(crate) geometry: Geometry,
+    /// Hot-set proposals by readers: `(page, node, hot-set epoch when read)`.
+    pin_requests: Mutex<Vec<(u64, Arc<Node>, u64)>>,
+    pins_pending: AtomicBool,
+}
+
+/// Copies an error shared by the cache's waiters. Every variant of this version keeps its
+/// kind; a variant added later degrades to its message.
+pub(crate) fn clone_error(error: &Error) -> Error {
+    match error {
+        Error::Io { op, path, source } => Error::Io {
+            op,
+            path: path.clone(),
+            source: io::Error::new(source.kind(), source.to_string()),
+        },
+        Error::Corruption { what, location } => {
+            Error::Corruption { what: what.clone(), location: location.clone() }
+        }
+        Error::Poisoned { reason } => Error::Poisoned { reason: reason.clone() },
+        Error::Unsupported(m) => Error::Unsupported(m.clone()),
+        Error::Locked { path } => Error::Locked { path: path.clone() },
+        other => Error::InvalidInput(other.to_string()),
+    }
+}
+
+impl Store {
+    /// Wraps an open page manager with a cache of `cache_size_bytes` (the ARC part of the
+    /// node cache; the hot set is the rest).
+    pub(crate) fn new(pm: PageManager, cache_size_bytes: u64) -> Result<Store> {
+        let format = pm.format().clone();
+        let geometry = Geometry::of(&format);
+        let capacity = usize::try_from(cache_size_bytes).unwrap_or(usize::MAX).max(1);
+        // At least 64 pages per shard, at most 16 shards.
+        let pages = capacity / geometry.page_size;
+        let wanted = (pages / 64).clamp(1, 16);
+        let shards = 1usize << (usize::BITS - 1 - wanted.leading_zeros());
+        let config = CacheConfig::new(capacity.max(shards)).with_shards(shards).with_name("btree");
+        let cache =
+            ArcCache::new(config).map_err(|e| Error::InvalidInput(format!("B+Tree cache: {e}")))?;
+        Ok(Store {
+            pm,
+            cache,
+            format,
+            geometry,
+            pin_requests: Mutex::new(Vec::new()),
+            pins_pending: AtomicBool::new(false),
+        })
+    }
+
+    /// Proposes clean node `id` (read under hot-set epoch `epoch`) for the hot set; a reader
+    /// cannot change the tree state under its read lock, so the proposal is applied by the
+    /// next caller of [`Store::take_pins`] that holds the write lock.
+    pub(crate) fn request_pin(&self, id: u64, node: &Arc<Node>, epoch: u64) {
+        self.pin_requests.lock().push((id, Arc::clone(node), epoch));
+        self.pins_pending.store(true, Ordering::Release);
+    }
+
+    /// The pins asked for since the last call, if any (cheap when there are none).
+    pub(crate) fn take_pins(&self) -> Option<Vec<(u64, Arc<Node>, u64)>> {
+        if !self.pins_pending.load(Ordering::Acquire)
+            || !self.pins_pending.swap(false, Ordering::AcqRel)
+        {
+            return None;
+        }
+        Some(std::mem::take(&mut *self.pin_requests.lock()))
+    }
+
+    /// `"<file> page <id>"`.
+    pub(crate) fn location(&self, id: u64) -> String {
+        overflow::location(&self.pm, id)
+    }
+
+    /// The error for node `id` found at `found` where the tree expects level `expected`.
+    pub(crate) fn misplaced(&self, id: u64, found: u8, expected: usize) -> Error {
+        Error::corruption(
+            format!("node at level {found} where the tree expects level {expected}"),
+            self.location(id),
+        )
+    }
+
+    /// Pages in the file now.
+    pub(crate) fn page_count(&self) -> u64 {
+        self.pm.stats().page_count
+    }
+
+    /// Reads and validates node `id` without the cache (for `check`).
+    pub(crate) fn read_node(&self, id: u64) -> Result<Node> {
+        let page = self.pm.read_page(PageId(id))?;
+        let node = Node::from_page(page);
+        validate(&node, self.page_count())
+            .map_err(|what| Error::corruption(what, self.location(id)))?;
+        Ok(node)
+    }
+
+    /// Node `id` at tree `level`, through the cache.
+    pub(crate) fn load(&self, id: u64, level: usize) -> Result<Arc<Node>> {
+        let node = self
+            .cache
+            .get_or_load(&id, || self.read_node(id).map(|n| (n, self.geometry.page_size)))
+            .map_err(|e| clone_error(&e))?;
+        if usize::from(node.level()) != level {
+            return Err(self.misplaced(id, node.level(), level));
+        }
+        Ok(node)
+    }
+}
