@@ -8,6 +8,7 @@
 //! xtask depends only on std and serde_json, and on no workspace crate, so it builds (and can
 //! report on the workspace) even while a crate does not compile.
 
+mod bench;
 mod ci;
 mod crash;
 mod error;
@@ -62,6 +63,12 @@ const COMMANDS: &[Command] = &[
         usage: "cargo xtask crash [--cycles N] [--seeds N]",
         summary: "run the kill -9 and power-cut crash tests at scale (default 1000 each)",
         run: crash::run,
+    },
+    Command {
+        name: "bench",
+        usage: "cargo xtask bench [--quick] [--rocksdb] [--no-doc] [--scale F] [--runs N] [...]",
+        summary: "side-by-side benchmark vs redb, LMDB, fjall, sled (RocksDB opt-in); updates docs/BENCHMARKS.md",
+        run: bench::run,
     },
     Command {
         name: "help",
