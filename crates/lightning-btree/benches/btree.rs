@@ -26,6 +26,7 @@ use lightning_btree::{BTreeEngine, BTreeOptions};
 use lightning_core_storage::{
     Lsn, Timestamp,
     engine::{Direction, KeyRange, StorageEngine},
+    rng::SplitMix64 as Rng,
     vfs::StdFs,
 };
 
@@ -40,29 +41,10 @@ struct Data {
     missing: Vec<[u8; KEY_LEN]>,
 }
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn fill(&mut self, out: &mut [u8]) {
-        for chunk in out.chunks_mut(8) {
-            let bytes = self.next().to_le_bytes();
-            chunk.copy_from_slice(&bytes[..chunk.len()]);
-        }
-    }
-}
-
 fn data() -> &'static Data {
     static DATA: OnceLock<Data> = OnceLock::new();
     DATA.get_or_init(|| {
-        let mut rng = Rng(42);
+        let mut rng = Rng::new(42);
         let mut entries: Vec<([u8; KEY_LEN], Vec<u8>)> = (0..ENTRIES)
             .map(|_| {
                 let mut key = [0u8; KEY_LEN];
@@ -76,7 +58,7 @@ fn data() -> &'static Data {
         entries.dedup_by(|a, b| a.0 == b.0);
         let mut order: Vec<u32> = (0..entries.len() as u32).collect();
         for i in (1..order.len()).rev() {
-            order.swap(i, rng.next() as usize % (i + 1));
+            order.swap(i, rng.next_u64() as usize % (i + 1));
         }
         let missing = (0..ENTRIES)
             .map(|_| {

@@ -13,6 +13,7 @@ use lightning_btree::{BTreeEngine, BTreeOptions, MAX_KEY_LEN};
 use lightning_core_storage::{
     Lsn, Timestamp,
     engine::{Direction, EngineBatch, KeyRange, StorageEngine, VersionedEntry},
+    rng::SplitMix64 as Rng,
     vfs::{FaultFs, PowerCut, Vfs},
 };
 
@@ -21,27 +22,6 @@ type Key = Arc<[u8]>;
 type Model = BTreeMap<(Key, Reverse<u64>), Value>;
 /// A value, or `None` for a tombstone.
 type Value = Option<Arc<[u8]>>;
-
-/// SplitMix64: small, deterministic, good enough for test inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn bytes(&mut self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next() as u8).collect()
-    }
-}
 
 fn key_pool(rng: &mut Rng) -> Vec<Key> {
     let mut pool: Vec<Key> = vec![Arc::from(&b""[..]), Arc::from(vec![0xffu8; MAX_KEY_LEN])];
@@ -73,7 +53,7 @@ fn value(rng: &mut Rng) -> Vec<u8> {
         930..=989 => 4000 + rng.below(16_000) as usize,
         _ => 40_000 + rng.below(60_000) as usize,
     };
-    let fill = rng.next() as u8;
+    let fill = rng.next_u64() as u8;
     (0..len).map(|i| fill.wrapping_add(i as u8)).collect()
 }
 
@@ -222,7 +202,7 @@ struct Mix {
 
 #[test]
 fn one_hundred_thousand_random_operations_match_a_btreemap() {
-    let mut rng = Rng(0x1157_b7ee);
+    let mut rng = Rng::new(0x1157_b7ee);
     let pool = key_pool(&mut rng);
     let (engine, mix) = run_model(rng, &pool, 100_000);
     assert!(mix.reads > 40_000 && mix.scans > 15_000, "the mix ran");
@@ -234,7 +214,7 @@ fn one_hundred_thousand_random_operations_match_a_btreemap() {
 
 #[test]
 fn deep_trees_with_long_separators_match_a_btreemap() {
-    let mut rng = Rng(0xdee9);
+    let mut rng = Rng::new(0xdee9);
     let pool = long_separator_pool(&mut rng);
     let (_, mix) = run_model(rng, &pool, 10_000);
     assert!(mix.max_height >= 4, "long separators make a deep tree ({})", mix.max_height);

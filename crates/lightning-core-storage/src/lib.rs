@@ -27,6 +27,7 @@ mod error;
 mod ids;
 pub mod page;
 pub mod page_manager;
+pub mod rng;
 pub mod vfs;
 
 pub use error::{Error, Result};

@@ -40,10 +40,8 @@ pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
         vfs.create_dir_all(path)?;
         vfs.sync_dir(&parent_dir(path))?;
     }
-    let lock = vfs.lock(&path.join("LOCK")).map_err(|e| match e {
-        lightning_core_storage::Error::Locked { .. } => Error::Locked { path: path.to_path_buf() },
-        other => other.into(),
-    })?;
+    // A held lock maps to `Error::Locked` naming the directory (see `From` in error.rs).
+    let lock = vfs.lock(&path.join("LOCK"))?;
     let engine_kind = match format_file::read(vfs.as_ref(), path)? {
         Some(found) if found != config.engine => {
             return Err(Error::EngineMismatch {

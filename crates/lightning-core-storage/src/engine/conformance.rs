@@ -19,7 +19,7 @@
 use std::{collections::BTreeMap, ops::Bound, sync::Arc};
 
 use super::{Direction, EngineBatch, KeyRange, StorageEngine, Version, VersionedEntry};
-use crate::{Lsn, Timestamp};
+use crate::{Lsn, Timestamp, rng::SplitMix64};
 
 /// How the suite makes and reopens engines.
 pub trait EngineHarness {
@@ -364,10 +364,10 @@ pub fn scan_is_stable_while_writing<H: EngineHarness>(harness: &mut H) {
 pub fn model_test<H: EngineHarness>(harness: &mut H, seed: u64, operations: usize) {
     let mut engine = harness.create();
     let mut model: BTreeMap<(Vec<u8>, u64), Option<Vec<u8>>> = BTreeMap::new();
-    let mut rng = SplitMix(seed);
+    let mut rng = SplitMix64::new(seed);
     let mut now = 1u64;
     let mut lsn = 1u64;
-    let key = |rng: &mut SplitMix| format!("key{:03}", rng.below(200)).into_bytes();
+    let key = |rng: &mut SplitMix64| format!("key{:03}", rng.below(200)).into_bytes();
     let model_get = |model: &BTreeMap<(Vec<u8>, u64), Option<Vec<u8>>>, k: &[u8], at: u64| {
         model
             .range((k.to_vec(), 0)..=(k.to_vec(), at))
@@ -436,19 +436,5 @@ pub fn model_test<H: EngineHarness>(harness: &mut H, seed: u64, operations: usiz
                 assert_eq!(engine.durable_state().lsn, Lsn(lsn - 1), "model: lsn after reopen");
             }
         }
-    }
-}
-
-/// A small deterministic generator, so the suite needs no dependency and replays exactly.
-#[derive(Debug)]
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        (z ^ (z >> 31)) % bound.max(1)
     }
 }

@@ -8,7 +8,7 @@ use std::{
 };
 
 use super::{Inodes, Names, PowerCut, SECTOR_SIZE, children};
-use crate::{Error, Result, vfs::parent_dir};
+use crate::{Error, Result, rng::SplitMix64, vfs::parent_dir};
 
 /// A change to a file's bytes not yet made durable.
 #[derive(Debug, Clone)]
@@ -80,7 +80,7 @@ impl Inode {
     }
 
     /// Keeps what a power cut leaves of this file.
-    fn power_cut(&mut self, mode: PowerCut, rng: &mut SplitMix) {
+    fn power_cut(&mut self, mode: PowerCut, rng: &mut SplitMix64) {
         let pending = std::mem::take(&mut self.pending);
         if let PowerCut::TearUnsynced { .. } = mode {
             let kept = rng.below(pending.len() as u64 + 1) as usize;
@@ -108,24 +108,6 @@ impl Inode {
             }
         }
         self.data = self.durable.clone();
-    }
-}
-
-/// A tiny deterministic generator for power-cut choices (no dependency needed for this).
-#[derive(Debug)]
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next() % bound }
     }
 }
 
@@ -250,7 +232,7 @@ impl Image {
             PowerCut::TearUnsynced { seed } | PowerCut::ReorderUnsynced { seed } => seed,
             PowerCut::DropUnsynced => 0,
         };
-        let mut rng = SplitMix(seed);
+        let mut rng = SplitMix64::new(seed);
         // Names first: an entry survives only if every directory above it survived too.
         let mut names = Names::new();
         for (path, entry) in &self.durable_names {
