@@ -4,7 +4,8 @@
 //! - `bulk_load`: sorted input into an empty store, committed durably (LMDB: one write
 //!   transaction with `APPEND` puts; redb: one write transaction; Lightning: `bulk_load`);
 //! - `get`: random point reads of present keys, 1 and 2 threads;
-//! - `range10`: seek to a random present key and read it and the next 9;
+//! - `range10`: seek to a random present key and read it and the next 9 (Lightning: with the
+//!   copy-free `scan_with`, and as `lightning-iter` with the owning `scan` iterator);
 //! - `get_missing`: random point reads of absent keys.
 //!
 //! Reads from LMDB and redb use one read transaction per measured batch (their fastest use);
@@ -15,7 +16,7 @@
 //! `cargo bench -p lightning-btree --bench btree` (filter with `-- get` etc.).
 
 use std::{
-    ops::Bound,
+    ops::{Bound, ControlFlow},
     path::Path,
     sync::{Arc, OnceLock},
     time::{Duration, Instant},
@@ -80,6 +81,11 @@ trait Reader: Sync {
     fn gets(&self, start: usize, n: u64, missing: bool) -> u64;
     /// Seeks to `n` keys of the read order, reading 10 entries from each; returns entries read.
     fn ranges(&self, start: usize, n: u64) -> u64;
+    /// [`Reader::ranges`] through an owning iterator, where the engine has one besides its
+    /// fastest way.
+    fn ranges_owned(&self, start: usize, n: u64) -> u64 {
+        self.ranges(start, n)
+    }
 }
 
 /// Reads every byte of `parts` (cheaply), as a caller using them would; counts one read.
@@ -123,7 +129,28 @@ mod lightning {
                 .sum()
         }
 
+        /// The copy-free scan: entries lent from the leaves, as LMDB and redb lend theirs.
         fn ranges(&self, start: usize, n: u64) -> u64 {
+            let d = data();
+            let mut read = 0;
+            for i in 0..n {
+                let range = KeyRange {
+                    start: Bound::Included(key_at(d, start, i, false).to_vec()),
+                    end: Bound::Unbounded,
+                };
+                let mut left = 10;
+                self.0
+                    .scan_with(&range, Timestamp(1), Direction::Forward, &mut |e| {
+                        read += consume(&[e.key, e.value.expect("a value")]);
+                        left -= 1;
+                        if left == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+                    })
+                    .expect("scan");
+            }
+            read
+        }
+
+        fn ranges_owned(&self, start: usize, n: u64) -> u64 {
             let d = data();
             let mut read = 0;
             for i in 0..n {
@@ -304,8 +331,21 @@ fn reads(c: &mut Criterion) {
     ] {
         let mut group = c.benchmark_group(group_name);
         group.throughput(Throughput::Elements(1)).measurement_time(Duration::from_secs(5));
-        for name in ENGINES {
-            group.bench_function(BenchmarkId::from_parameter(name), |b| {
+        // The range group also measures Lightning's owning iterator (`scan`), beside its
+        // copy-free scan (`scan_with`) under the plain engine name.
+        let variants: &[(&str, &str)] = if range {
+            &[
+                ("lightning", "lightning"),
+                ("lightning", "lightning-iter"),
+                ("lmdb", "lmdb"),
+                ("redb", "redb"),
+            ]
+        } else {
+            &[("lightning", "lightning"), ("lmdb", "lmdb"), ("redb", "redb")]
+        };
+        for &(name, label) in variants {
+            let owned = label.ends_with("-iter");
+            group.bench_function(BenchmarkId::from_parameter(label), |b| {
                 let store = store(name);
                 b.iter_custom(|iters| {
                     let start_at = next_start(iters);
@@ -317,7 +357,9 @@ fn reads(c: &mut Criterion) {
                                 let reader = &store.reader;
                                 s.spawn(move || {
                                     let start = start_at + t * per as usize;
-                                    if range {
+                                    if range && owned {
+                                        reader.ranges_owned(start, per)
+                                    } else if range {
                                         reader.ranges(start, per)
                                     } else {
                                         reader.gets(start, per, missing)

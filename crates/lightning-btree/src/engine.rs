@@ -20,7 +20,7 @@ use lightning_core_storage::{
     Error as CoreError, Lsn, Result as CoreResult, Timestamp,
     engine::{
         Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, StorageEngine,
-        Version,
+        Version, Visitor,
     },
     page_manager::PageManager,
     vfs::{Vfs, parent_dir},
@@ -30,7 +30,7 @@ use crate::{
     BTreeOptions, Error, MAX_KEY_LEN, MAX_VALUE_LEN, Result, checkpoint,
     lock::TreeLock,
     meta::TreeMeta,
-    scan::{ScanIter, Versions},
+    scan::{self, ScanIter, Versions},
     store::Store,
     tree::TreeState,
     vacuum::GcCursor,
@@ -367,6 +367,16 @@ impl StorageEngine for BTreeEngine {
             direction,
             Versions::Visible,
         )))
+    }
+
+    fn scan_with(
+        &self,
+        range: &KeyRange,
+        read_ts: Timestamp,
+        direction: Direction,
+        visit: &mut Visitor<'_>,
+    ) -> CoreResult<()> {
+        scan::visit::visit(&self.shared, range, read_ts, direction, visit)
     }
 
     fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {

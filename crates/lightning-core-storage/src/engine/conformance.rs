@@ -16,7 +16,11 @@
 //! conformance::run_all(&mut Memory);
 //! ```
 
-use std::{collections::BTreeMap, ops::Bound, sync::Arc};
+use std::{
+    collections::BTreeMap,
+    ops::{Bound, ControlFlow},
+    sync::Arc,
+};
 
 use super::{Direction, EngineBatch, KeyRange, StorageEngine, Version, VersionedEntry};
 use crate::{Lsn, Timestamp, rng::SplitMix64};
@@ -68,17 +72,39 @@ fn value_at(engine: &impl StorageEngine, key: &[u8], at: Timestamp) -> Option<Op
     engine.get(key, at).expect("get").map(|v| v.value)
 }
 
+/// Every entry of a scan. Reads the range twice, with [`StorageEngine::scan`] and with
+/// [`StorageEngine::scan_with`], and checks that both yield the same entries; and once more
+/// with a visitor that stops half-way, which must see exactly the first half.
 fn scan_all(
     engine: &impl StorageEngine,
     range: KeyRange,
     at: Timestamp,
     direction: Direction,
 ) -> Vec<VersionedEntry> {
-    engine
-        .scan(range, at, direction)
+    let scanned = engine
+        .scan(range.clone(), at, direction)
         .expect("scan")
         .collect::<Result<Vec<_>, _>>()
-        .expect("scan entry")
+        .expect("scan entry");
+    let mut visited = Vec::new();
+    engine
+        .scan_with(&range, at, direction, &mut |entry| {
+            visited.push(entry.to_owned());
+            ControlFlow::Continue(())
+        })
+        .expect("scan_with");
+    assert_eq!(visited, scanned, "scan_with yields what scan yields: {range:?} {direction:?}");
+    let half = scanned.len() / 2;
+    let mut first = Vec::new();
+    engine
+        .scan_with(&range, at, direction, &mut |entry| {
+            first.push(entry.to_owned());
+            if first.len() >= half { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+        })
+        .expect("scan_with");
+    let expected = &scanned[..half.max(usize::from(!scanned.is_empty()))];
+    assert_eq!(first, expected, "scan_with stops when told: {range:?} {direction:?}");
+    scanned
 }
 
 fn keys(entries: &[VersionedEntry]) -> Vec<Vec<u8>> {

@@ -34,8 +34,8 @@ mod types;
 
 pub use memory::MemoryEngine;
 pub use types::{
-    Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, Version,
-    VersionedEntry, WriteOp, prefix_successor,
+    Direction, DurableState, EngineBatch, EngineIter, EngineStats, EntryRef, KeyRange, Version,
+    VersionedEntry, Visitor, WriteOp, prefix_successor,
 };
 
 use crate::{Lsn, Result, Timestamp};
@@ -55,6 +55,27 @@ pub trait StorageEngine: Send + Sync + 'static {
     /// The iterator owns what it needs (it may outlive the borrow of `self`).
     fn scan(&self, range: KeyRange, read_ts: Timestamp, direction: Direction)
     -> Result<EngineIter>;
+
+    /// The entries [`StorageEngine::scan`] would yield, handed to `visit` one at a time as
+    /// borrowed slices, until the range ends or `visit` returns `Break`: the copy-free way to
+    /// read a range (an engine lends its pages instead of allocating an owned entry each).
+    ///
+    /// REQUIRES: `visit` does not call into this engine (an engine may hold a read lock while
+    /// it runs; a write from inside it could wait for itself).
+    fn scan_with(
+        &self,
+        range: &KeyRange,
+        read_ts: Timestamp,
+        direction: Direction,
+        visit: &mut Visitor<'_>,
+    ) -> Result<()> {
+        for entry in self.scan(range.clone(), read_ts, direction)? {
+            if visit(entry?.as_ref()).is_break() {
+                break;
+            }
+        }
+        Ok(())
+    }
 
     /// Applies every write of `batch` at `commit_ts`, atomically, as log record `lsn`.
     fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> Result<()>;

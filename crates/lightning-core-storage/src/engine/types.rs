@@ -109,6 +109,40 @@ pub struct VersionedEntry {
     pub value: Option<Vec<u8>>,
 }
 
+/// A key and one of its versions, borrowed from the engine for the duration of a
+/// [`StorageEngine::scan_with`](super::StorageEngine::scan_with) call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryRef<'a> {
+    /// The key.
+    pub key: &'a [u8],
+    /// When this version was committed.
+    pub commit_ts: Timestamp,
+    /// The value, or `None` for a tombstone.
+    pub value: Option<&'a [u8]>,
+}
+
+impl EntryRef<'_> {
+    /// An owned copy.
+    pub fn to_owned(&self) -> VersionedEntry {
+        VersionedEntry {
+            key: self.key.to_vec(),
+            commit_ts: self.commit_ts,
+            value: self.value.map(<[u8]>::to_vec),
+        }
+    }
+}
+
+impl VersionedEntry {
+    /// A borrowed view.
+    pub fn as_ref(&self) -> EntryRef<'_> {
+        EntryRef { key: &self.key, commit_ts: self.commit_ts, value: self.value.as_deref() }
+    }
+}
+
+/// What [`StorageEngine::scan_with`](super::StorageEngine::scan_with) calls for each entry:
+/// `Break` ends the scan.
+pub type Visitor<'v> = dyn FnMut(EntryRef<'_>) -> std::ops::ControlFlow<()> + 'v;
+
 /// Scan order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

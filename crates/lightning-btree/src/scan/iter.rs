@@ -1,0 +1,172 @@
+//! The owning scan iterator behind `StorageEngine::scan` and `BTreeEngine::scan_versions`.
+//!
+//! A batch holds the leaves it read (`Arc`s: a leaf's contents never change under a holder,
+//! since writers copy a shared node before changing it) and entry positions in them; an entry
+//! is copied out only when the caller takes it, so a short scan of a long batch copies only
+//! what it uses. Values in overflow chains are read under the lock, while the chain is
+//! certainly live.
+
+use std::{collections::VecDeque, sync::Arc};
+
+use lightning_core_storage::{
+    Result, Timestamp,
+    engine::{Direction, KeyRange, VersionedEntry},
+};
+
+use super::{Sink, Versions, Walk};
+use crate::{
+    engine::Shared,
+    node::{Node, ValueRef},
+    tree::TreeState,
+};
+
+const FIRST_BATCH: usize = 16;
+const MAX_BATCH: usize = 1024;
+const MAX_BATCH_BYTES: usize = 4 << 20;
+
+/// An entry of a batch.
+#[derive(Debug)]
+enum Item {
+    /// Entry `index` of leaf `leaf` of the batch, copied out when taken.
+    Lazy { leaf: usize, index: usize },
+    /// An entry whose value was read from an overflow chain.
+    Ready(VersionedEntry),
+}
+
+/// The entries of one batch.
+#[derive(Debug)]
+struct Batch {
+    leaves: Vec<Arc<Node>>,
+    items: VecDeque<Item>,
+    /// The last entry taken: an index into `leaves` and an entry index.
+    last: Option<(usize, usize)>,
+    /// How many entries a batch holds (grows with each batch up to [`MAX_BATCH`]).
+    limit: usize,
+}
+
+impl Batch {
+    /// The index of `node` in `leaves`, added if it is not the last one there.
+    fn leaf_index(&mut self, node: &Arc<Node>) -> usize {
+        if !self.leaves.last().is_some_and(|last| Arc::ptr_eq(last, node)) {
+            self.leaves.push(Arc::clone(node));
+        }
+        self.leaves.len() - 1
+    }
+
+    /// Copies out the next entry.
+    fn pop(&mut self) -> Option<VersionedEntry> {
+        Some(match self.items.pop_front()? {
+            Item::Ready(entry) => entry,
+            Item::Lazy { leaf, index } => {
+                let node = &self.leaves[leaf];
+                // `take` reads overflow values eagerly: a lazy entry is inline or deleted.
+                debug_assert!(!matches!(node.value(index), ValueRef::Overflow { .. }));
+                let value = match node.value(index) {
+                    ValueRef::Inline(value) => Some(value.to_vec()),
+                    ValueRef::Tombstone | ValueRef::Overflow { .. } => None,
+                };
+                VersionedEntry { key: node.key(index), commit_ts: Timestamp(node.ts(index)), value }
+            }
+        })
+    }
+}
+
+impl Sink for Batch {
+    fn take(
+        &mut self,
+        state: &TreeState,
+        shared: &Shared,
+        leaf: &Arc<Node>,
+        i: usize,
+    ) -> Result<usize> {
+        let index = self.leaf_index(leaf);
+        self.last = Some((index, i));
+        if let ValueRef::Overflow { len, .. } = leaf.value(i) {
+            let value = state.value_of(&shared.store, leaf, i)?;
+            let entry =
+                VersionedEntry { key: leaf.key(i), commit_ts: Timestamp(leaf.ts(i)), value };
+            self.items.push_back(Item::Ready(entry));
+            return Ok(len as usize);
+        }
+        self.items.push_back(Item::Lazy { leaf: index, index: i });
+        Ok(leaf.suffix(i).len() + leaf.payload(i).len())
+    }
+
+    fn full(&self, bytes: usize) -> bool {
+        self.items.len() >= self.limit || bytes >= MAX_BATCH_BYTES
+    }
+}
+
+/// The iterator behind `StorageEngine::scan` and `BTreeEngine::scan_versions`.
+#[derive(Debug)]
+pub(crate) struct ScanIter {
+    shared: Arc<Shared>,
+    range: KeyRange,
+    direction: Direction,
+    walk: Walk,
+    batch: Batch,
+}
+
+impl ScanIter {
+    pub(crate) fn new(
+        shared: Arc<Shared>,
+        range: KeyRange,
+        read_ts: Timestamp,
+        direction: Direction,
+        versions: Versions,
+    ) -> ScanIter {
+        ScanIter {
+            shared,
+            range,
+            direction,
+            walk: Walk::new(read_ts.0, versions),
+            batch: Batch {
+                leaves: Vec::with_capacity(4),
+                items: VecDeque::with_capacity(FIRST_BATCH),
+                last: None,
+                limit: FIRST_BATCH,
+            },
+        }
+    }
+
+    /// Where the next batch starts: just past the last entry taken.
+    fn resume_point(&mut self) {
+        if let Some((leaf, i)) = self.batch.last.take() {
+            let leaf = &self.batch.leaves[leaf];
+            let ts = if self.walk.versions == Versions::All { leaf.ts(i) } else { 0 };
+            self.walk.resume = Some((leaf.key(i), ts));
+        }
+    }
+}
+
+impl Iterator for ScanIter {
+    type Item = Result<VersionedEntry>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(entry) = self.batch.pop() {
+            return Some(Ok(entry));
+        }
+        if self.walk.done {
+            return None;
+        }
+        // The key to resume after is copied only now, when another batch is really needed.
+        self.resume_point();
+        self.batch.leaves.clear();
+        let filled = match self.direction {
+            Direction::Forward => {
+                self.walk.fill_forward(&self.shared, &self.range, &mut self.batch)
+            }
+            Direction::Reverse => {
+                self.walk.fill_reverse(&self.shared, &self.range, &mut self.batch)
+            }
+        };
+        self.shared.apply_pins();
+        self.batch.limit = (self.batch.limit * 2).min(MAX_BATCH);
+        if let Err(e) = filled {
+            self.walk.done = true;
+            self.batch.items.clear();
+            return Some(Err(e));
+        }
+        self.batch.pop().map(Ok)
+    }
+}
