@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::ops::ControlFlow;
+
 use common::{ENGINES, collect, keys_of, temp_db};
 use lightning_db::{Error, MAX_KEY_LEN, MAX_VALUE_LEN, WriteBatch};
 
@@ -62,6 +64,51 @@ fn ranges_prefixes_and_reverse_iteration() {
         seen.sort();
         seen.dedup();
         assert_eq!(seen.len(), 9, "double-ended iteration meets in the middle");
+    }
+}
+
+#[test]
+fn snapshot_scan_with_lends_what_range_yields_and_stops_when_told() {
+    for &engine in ENGINES {
+        let (_dir, db) = temp_db(engine);
+        let other = db.keyspace("other").unwrap();
+        other.put("b-other", "not in the default keyspace").unwrap();
+        for i in 0..2_000u32 {
+            db.put(format!("k{i:05}"), format!("value-{i}")).unwrap();
+        }
+        db.put("empty", "").unwrap();
+        db.delete("k00007").unwrap();
+        let snapshot = db.snapshot().unwrap();
+        db.put("k00008", "written after the snapshot").unwrap();
+        let mut lent = Vec::new();
+        snapshot
+            .scan_with(b"k00005".to_vec().., |key, value| {
+                lent.push((key.to_vec(), value.to_vec()));
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        let iterated = collect(snapshot.range(b"k00005".to_vec()..).unwrap());
+        assert_eq!(lent, iterated, "scan_with lends exactly what the iterator yields");
+        assert_eq!(lent.len(), 2_000 - 5 - 1, "the deleted key is skipped");
+        assert_eq!(lent[2], (b"k00008".to_vec(), b"value-8".to_vec()), "the snapshot's view");
+        let mut all = 0;
+        snapshot
+            .scan_with::<&[u8]>(.., |_, _| {
+                all += 1;
+                ControlFlow::Continue(())
+            })
+            .unwrap();
+        assert_eq!(all, 2_000, "the default keyspace only, the empty value included");
+        let mut first = Vec::new();
+        snapshot
+            .scan_with(b"k01000".to_vec()..b"k01100".to_vec(), |key, _| {
+                first.push(key.to_vec());
+                if first.len() == 10 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
+            })
+            .unwrap();
+        let expected: Vec<Vec<u8>> =
+            (1000..1010).map(|i| format!("k{i:05}").into_bytes()).collect();
+        assert_eq!(first, expected, "stops when told");
     }
 }
 

@@ -1,6 +1,11 @@
 //! [`Snapshot`]: a read-only view that outlives transactions.
 
-use std::{ops::RangeBounds, sync::Arc};
+use std::{
+    ops::{ControlFlow, RangeBounds},
+    sync::Arc,
+};
+
+use lightning_core_storage::engine::Direction;
 
 use crate::{
     Iter, Keyspace, Result,
@@ -45,6 +50,40 @@ impl Snapshot {
             self.inner.clone(),
             keys::prefix(DEFAULT, prefix.as_ref()),
         ))
+    }
+
+    /// Entries with keys in `range`, in this view, lent to `visit` as borrowed `(key, value)`
+    /// slices in key order until the range ends or `visit` returns `Break`. The fastest way to
+    /// read a range: nothing is copied or allocated per entry (an [`Iter`] hands out owned
+    /// vectors).
+    ///
+    /// `visit` must not write to the database: the engine may hold a read lock while it runs,
+    /// and a write from inside it could wait for itself.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// # let dir = tempfile::tempdir()?;
+    /// # let db = lightning_db::Database::open(dir.path(), lightning_db::Config::default())?;
+    /// db.put("a", "1")?;
+    /// db.put("b", "22")?;
+    /// let mut bytes = 0;
+    /// db.snapshot()?.scan_with("a".."z", |_key, value| {
+    ///     bytes += value.len();
+    ///     ControlFlow::Continue(())
+    /// })?;
+    /// assert_eq!(bytes, 3);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scan_with<K: AsRef<[u8]>>(
+        &self,
+        range: impl RangeBounds<K>,
+        mut visit: impl FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<()> {
+        let range = keys::range(DEFAULT, range);
+        self.inner.scan_with(&range, Direction::Forward, &mut |key, value| {
+            visit(&key[keys::PREFIX_LEN..], value)
+        })?;
+        Ok(())
     }
 
     /// Every entry of the default keyspace, in this view.

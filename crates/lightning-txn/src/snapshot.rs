@@ -1,5 +1,7 @@
 //! [`Snapshot`]: a read-only view at one timestamp that lives until dropped.
 
+use std::ops::ControlFlow;
+
 use lightning_core_storage::{
     Timestamp,
     engine::{Direction, KeyRange},
@@ -35,6 +37,31 @@ impl Snapshot {
     pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<TxnIter> {
         let engine = self.store.inner.engine.scan(range, self.ts, direction)?;
         Ok(TxnIter::new(engine, Vec::new(), direction).with_guard(SnapshotGuard::new(self)))
+    }
+}
+
+impl Snapshot {
+    /// The entries of `range` in this view, in `direction` order, lent to `visit` as borrowed
+    /// `(key, value)` slices until the range ends or `visit` returns `Break`: the copy-free
+    /// read (see `StorageEngine::scan_with`). Deleted keys are skipped.
+    ///
+    /// REQUIRES: `visit` does not write to the store (the engine may hold a read lock).
+    pub fn scan_with(
+        &self,
+        range: &KeyRange,
+        direction: Direction,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+    ) -> Result<()> {
+        self.store.inner.engine.scan_with(
+            range,
+            self.ts,
+            direction,
+            &mut |entry| match entry.value {
+                Some(value) => visit(entry.key, value),
+                None => ControlFlow::Continue(()),
+            },
+        )?;
+        Ok(())
     }
 }
 
