@@ -39,7 +39,7 @@ pub use error::{Error, Result};
 pub use locks::{LockManager, LockMode, LockStats};
 pub use merge::{KeyValue, TxnIter};
 pub use options::{Isolation, TxnOptions};
-pub use snapshot::Snapshot;
+pub use snapshot::{KeyValueVisitor, Snapshot};
 pub use store::{RecoveryReport, TxnStore};
 pub use transaction::Transaction;
 

@@ -40,6 +40,9 @@ impl Snapshot {
     }
 }
 
+/// What [`Snapshot::scan_with`] calls for each `(key, value)`: `Break` ends the scan.
+pub type KeyValueVisitor<'v> = dyn FnMut(&[u8], &[u8]) -> ControlFlow<()> + 'v;
+
 impl Snapshot {
     /// The entries of `range` in this view, in `direction` order, lent to `visit` as borrowed
     /// `(key, value)` slices until the range ends or `visit` returns `Break`: the copy-free
@@ -50,7 +53,7 @@ impl Snapshot {
         &self,
         range: &KeyRange,
         direction: Direction,
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> ControlFlow<()>,
+        visit: &mut KeyValueVisitor<'_>,
     ) -> Result<()> {
         self.store.inner.engine.scan_with(
             range,
