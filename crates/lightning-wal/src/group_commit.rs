@@ -15,7 +15,11 @@
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
     path::PathBuf,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    thread::{self, Thread},
     time::{Duration, Instant},
 };
 
@@ -68,8 +72,19 @@ pub(crate) struct State {
     pub(crate) recent_groups: [u64; 2],
     /// How long the last sync took (bounds how long a leader gathers).
     pub(crate) last_sync: Duration,
-    /// A leader is gathering committers: appenders signal `arrivals`.
-    pub(crate) gathering: bool,
+    /// A leader is gathering committers: appenders signal `arrivals` once this many records
+    /// wait.
+    pub(crate) gathering: Option<u64>,
+    /// Appenders asleep until a round in progress publishes their LSN (see [`Shared::wait`]).
+    pub(crate) sleepers: Vec<Sleeper>,
+}
+
+/// An appender parked until its LSN reaches its goal (or the log is poisoned).
+#[derive(Debug)]
+pub(crate) struct Sleeper {
+    lsn: u64,
+    goal: Goal,
+    thread: Thread,
 }
 
 /// Longest pause between two arrivals while a leader gathers a group: past it, everyone
@@ -114,6 +129,17 @@ pub(crate) struct Shared {
     pub(crate) io: Mutex<Io>,
     pub(crate) segments: Mutex<SegmentIndex>,
     pub(crate) counters: Counters,
+    /// Copies of `written_lsn`, `durable_lsn` and "poisoned", stored under the state lock
+    /// (Release) before sleepers are woken: a woken appender reads them without the lock.
+    pub(crate) published: Published,
+}
+
+/// What a parked appender reads when it wakes.
+#[derive(Debug, Default)]
+pub(crate) struct Published {
+    pub(crate) written: AtomicU64,
+    pub(crate) durable: AtomicU64,
+    pub(crate) poisoned: AtomicBool,
 }
 
 impl Shared {
@@ -129,7 +155,89 @@ impl Shared {
     /// REQUIRES: `state` is the locked state.
     pub(crate) fn poison(&self, state: &mut State, error: &Error) {
         state.poisoned.get_or_insert_with(|| error.to_string());
+        self.published.poisoned.store(true, Ordering::Release);
+        for sleeper in state.sleepers.drain(..) {
+            sleeper.thread.unpark();
+        }
         self.wake_all();
+    }
+
+    /// Publishes the state's written and durable LSNs and takes the sleepers they satisfy
+    /// (to unpark once the lock is released). REQUIRES: `state` is the locked state.
+    fn publish(&self, state: &mut State) -> Vec<Thread> {
+        self.published.written.store(state.written_lsn, Ordering::Release);
+        self.published.durable.store(state.durable_lsn, Ordering::Release);
+        let (written, durable) = (state.written_lsn, state.durable_lsn);
+        let mut woken = Vec::new();
+        state.sleepers.retain(|sleeper| {
+            let reached = match sleeper.goal {
+                Goal::Written => written >= sleeper.lsn,
+                Goal::Durable => durable >= sleeper.lsn,
+            };
+            if reached {
+                woken.push(sleeper.thread.clone());
+            }
+            !reached
+        });
+        woken
+    }
+
+    /// [`Shared::wait_for`] for an appender that needs nothing of the state afterwards: when a
+    /// round in progress covers its LSN, it parks without the lock and, once woken, returns
+    /// without taking it again. (Waking a crowd through a condition variable hands the lock
+    /// from one waiter to the next, one wake-up at a time; across vCPUs each costs ~20 µs.)
+    /// REQUIRES: as [`Shared::wait_for`].
+    pub(crate) fn wait(
+        &self,
+        mut state: MutexGuard<'_, State>,
+        lsn: u64,
+        goal: Goal,
+    ) -> Result<()> {
+        if goal == Goal::Durable {
+            state.sync_wanted = state.sync_wanted.max(lsn);
+        }
+        // Bounded as `wait_for`: a covered LSN is published (or the log poisoned) by the round
+        // in progress; otherwise this thread leads a round that covers it.
+        loop {
+            Self::check_poisoned(&state)?;
+            let reached = match goal {
+                Goal::Written => state.written_lsn >= lsn,
+                Goal::Durable => state.durable_lsn >= lsn,
+            };
+            if reached {
+                return Ok(());
+            }
+            if !state.io_in_progress {
+                self.lead(&mut state, goal == Goal::Durable)?;
+                continue;
+            }
+            if state.round_last_lsn >= lsn && (goal == Goal::Written || state.round_syncs) {
+                state.sleepers.push(Sleeper { lsn, goal, thread: thread::current() });
+                drop(state);
+                return self.sleep(lsn, goal);
+            }
+            self.next_round.wait(&mut state);
+        }
+    }
+
+    /// Parks until `lsn` is published at `goal` or the log is poisoned. REQUIRES: this thread
+    /// is registered as a sleeper, and the state lock is not held.
+    fn sleep(&self, lsn: u64, goal: Goal) -> Result<()> {
+        let published = match goal {
+            Goal::Written => &self.published.written,
+            Goal::Durable => &self.published.durable,
+        };
+        // Bounded: the round covering `lsn` publishes it or poisons the log, and either
+        // unparks this thread; a spurious wake-up only re-checks.
+        loop {
+            if published.load(Ordering::Acquire) >= lsn {
+                return Ok(());
+            }
+            if self.published.poisoned.load(Ordering::Acquire) {
+                return Self::check_poisoned(&self.state.lock());
+            }
+            thread::park();
+        }
     }
 
     /// Wakes every waiter (poisoning, shutdown).
@@ -177,31 +285,39 @@ impl Shared {
         }
     }
 
-    /// Before a syncing round, when recent rounds carried several committers, waits a moment
-    /// for them to arrive, so that they share this fsync instead of splitting into two
+    /// Before a syncing round, when the last round carried several committers, waits a
+    /// moment for them to arrive, so that they share this fsync instead of splitting into two
     /// alternating halves (committers acknowledged by one round re-commit while the next is
-    /// in flight). It stops when as many records wait as the last two rounds carried, when no
-    /// one arrived for [`GATHER_IDLE`], or after half the last sync's duration. A lone
-    /// committer never waits.
+    /// in flight). Expected: the committers the last round acknowledged (they come back),
+    /// plus those already waiting, less one (this leader is usually one of the former). It
+    /// stops when that many records wait, when no one arrived for [`GATHER_IDLE`], or after
+    /// half the last sync's duration. A lone committer never waits.
     /// REQUIRES: `state` is the locked state and this thread leads the round.
     fn gather(&self, state: &mut MutexGuard<'_, State>) {
-        let expected = state.recent_groups[0] + state.recent_groups[1];
-        if state.recent_groups.iter().all(|group| *group <= 1) {
+        let pending = state.encoder.next_lsn() - 1 - state.written_lsn;
+        let expected = (state.recent_groups[0] + pending).saturating_sub(1);
+        if state.recent_groups[0] <= 1 || expected <= pending {
             return;
         }
         let deadline = Instant::now() + (state.last_sync / 2).min(Duration::from_micros(500));
-        state.gathering = true;
+        state.gathering = Some(expected);
+        let mut seen = u64::MAX;
+        // Bounded by the deadline. Appenders signal only when the group is complete (a wake-up
+        // per arrival would cost more than it tells), so idleness is checked on a timer: the
+        // wait ends when no one arrived during the last GATHER_IDLE.
         loop {
             let pending = state.encoder.next_lsn() - 1 - state.written_lsn;
-            if pending >= expected || state.poisoned.is_some() || state.shutdown {
+            if pending >= expected || pending == seen || state.poisoned.is_some() || state.shutdown
+            {
                 break;
             }
+            seen = pending;
             let wake = (Instant::now() + GATHER_IDLE).min(deadline);
-            if self.arrivals.wait_until(state, wake).timed_out() {
+            if self.arrivals.wait_until(state, wake).timed_out() && Instant::now() >= deadline {
                 break;
             }
         }
-        state.gathering = false;
+        state.gathering = None;
     }
 
     /// Runs one I/O round as leader: write everything encoded, sync if asked or wanted.
@@ -238,6 +354,7 @@ impl Shared {
                     state.recent_groups = [group, state.recent_groups[0]];
                     state.last_sync = latency;
                 }
+                let woken = self.publish(state);
                 if state.durable_lsn < state.written_lsn {
                     if state.unsynced_since.is_none() {
                         state.unsynced_since = Some(Instant::now());
@@ -248,6 +365,7 @@ impl Shared {
                 }
                 self.round_done.notify_all();
                 self.next_round.notify_one();
+                MutexGuard::unlocked(state, || woken.into_iter().for_each(|t| t.unpark()));
                 Ok(())
             }
             Err(error) => {

@@ -95,7 +95,8 @@ impl Wal {
             unsynced_since: None,
             recent_groups: [0; 2],
             last_sync: Duration::ZERO,
-            gathering: false,
+            gathering: None,
+            sleepers: Vec::new(),
         };
         let shared = Arc::new(Shared {
             vfs,
@@ -111,7 +112,10 @@ impl Wal {
             io: Mutex::new(Io { file, segment: tail.segment, allocated: tail.offset }),
             segments: Mutex::new(index),
             counters: Default::default(),
+            published: Default::default(),
         });
+        shared.published.written.store(last_lsn, std::sync::atomic::Ordering::Release);
+        shared.published.durable.store(last_lsn, std::sync::atomic::Ordering::Release);
         let syncer = syncer::spawn(Arc::clone(&shared))?;
         Ok(Wal { shared, syncer: Some(syncer) })
     }
@@ -159,15 +163,15 @@ impl Wal {
             state.encoder.push_record(flags, &stored);
         }
         self.shared.counters.appended(records.len() as u64);
-        if state.gathering {
+        let last = state.encoder.next_lsn() - 1;
+        if state.gathering.is_some_and(|expected| last - state.written_lsn >= expected) {
             self.shared.arrivals.notify_one();
         }
-        let last = state.encoder.next_lsn() - 1;
         match durability {
-            Durability::Immediate => self.shared.wait_for(&mut state, last, Goal::Durable)?,
-            Durability::Eventual => self.shared.wait_for(&mut state, last, Goal::Written)?,
+            Durability::Immediate => self.shared.wait(state, last, Goal::Durable)?,
+            Durability::Eventual => self.shared.wait(state, last, Goal::Written)?,
             Durability::None if state.encoder.pending_bytes() > MAX_BUFFERED_BYTES => {
-                self.shared.wait_for(&mut state, last, Goal::Written)?;
+                self.shared.wait(state, last, Goal::Written)?;
             }
             Durability::None => {}
         }
