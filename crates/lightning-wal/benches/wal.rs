@@ -1,7 +1,9 @@
 //! Durable-append benchmark: `Immediate` appends with 1, 4 and 16 concurrent committers and
 //! 100-byte and 4 KiB records, beside two fsync floors measured on the same disk in the same
 //! run: a plain `write + fdatasync` append loop, and `pwrite + fdatasync` over preallocated
-//! (already written and synced) space. Prints a markdown table of commits/s and ratios.
+//! (already written and synced) space. Prints a markdown table of commits/s and ratios, with
+//! the mean fsync latency and the share of the wall time spent inside fsyncs ("fsyncs busy":
+//! near 100% means the disk bounds the case, well below it means the time goes elsewhere).
 //!
 //! `cargo bench -p lightning-wal --bench wal` runs it fully (2 s per case); without `--bench`
 //! (as `cargo test --benches` runs it) every case runs for a few milliseconds, as a smoke test.
@@ -72,29 +74,32 @@ impl Case {
         cases
     }
 
-    /// Runs for `run`; returns (commits, fsyncs).
-    fn run(&mut self, record_bytes: usize, run: Duration) -> (u64, u64) {
+    /// Runs for `run`; returns (commits, fsyncs, time inside the log's fsyncs).
+    fn run(&mut self, record_bytes: usize, run: Duration) -> (u64, u64, Duration) {
         let record = vec![0x3Cu8; record_bytes];
         let wraps = matches!(self, Case::OverwriteFloor { .. });
         match self {
             Case::AppendFloor { file, offset } | Case::OverwriteFloor { file, offset } => {
                 let started = Instant::now();
                 let mut commits = 0;
+                let mut synced = Duration::ZERO;
                 while started.elapsed() < run {
                     if wraps && *offset + record_bytes as u64 > OVERWRITE_SPACE {
                         *offset = 0;
                     }
                     file.write_all_at(&record, *offset).unwrap();
+                    let sync_started = Instant::now();
                     file.sync_data().unwrap();
+                    synced += sync_started.elapsed();
                     *offset += record_bytes as u64;
                     commits += 1;
                 }
-                (commits, commits)
+                (commits, commits, synced)
             }
             Case::Wal { wal, committers } => {
                 let stop = Arc::new(AtomicBool::new(false));
                 let commits = Arc::new(AtomicU64::new(0));
-                let syncs_before = wal.stats().syncs;
+                let before = wal.stats();
                 let handles: Vec<_> = (0..*committers)
                     .map(|_| {
                         let (wal, stop, commits) =
@@ -113,7 +118,9 @@ impl Case {
                 for handle in handles {
                     handle.join().unwrap();
                 }
-                (commits.load(Ordering::Relaxed), wal.stats().syncs - syncs_before)
+                let after = wal.stats();
+                let syncs = after.syncs - before.syncs;
+                (commits.load(Ordering::Relaxed), syncs, after.sync_time - before.sync_time)
             }
         }
     }
@@ -144,21 +151,25 @@ fn main() {
         slice.as_millis()
     );
     println!(
-        "\n| case | record | committers | commits/s | records per fsync | × append floor | × 1 committer |"
+        "\n| case | record | committers | commits/s | records per fsync | mean fsync | fsyncs busy | × append floor | × 1 committer |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for record_bytes in [100usize, 4096] {
         let dir = temp.path().join(format!("records-{record_bytes}"));
         std::fs::create_dir_all(&dir).unwrap();
         let mut cases = Case::open_all(&dir, record_bytes);
         let mut rates = vec![Vec::new(); cases.len()];
         let mut groups = vec![Vec::new(); cases.len()];
+        let mut sync_means = vec![Vec::new(); cases.len()];
+        let mut busy = vec![Vec::new(); cases.len()];
         // Interleaved, so that the disk's drift (other tenants, write-back) hits every case alike.
         for _ in 0..rounds {
             for (i, case) in cases.iter_mut().enumerate() {
-                let (commits, syncs) = case.run(record_bytes, slice);
+                let (commits, syncs, synced) = case.run(record_bytes, slice);
                 rates[i].push(commits as f64 / slice.as_secs_f64());
                 groups[i].push(commits as f64 / syncs.max(1) as f64);
+                sync_means[i].push(synced.as_secs_f64() * 1e6 / syncs.max(1) as f64);
+                busy[i].push(synced.as_secs_f64() / slice.as_secs_f64());
             }
         }
         let medians: Vec<f64> = rates.iter_mut().map(|r| median(r)).collect();
@@ -167,12 +178,14 @@ fn main() {
         for (i, case) in cases.iter().enumerate() {
             let is_wal = matches!(case, Case::Wal { .. });
             println!(
-                "| {} | {} B | {} | {:.0} | {} | {:.2} | {} |",
+                "| {} | {} B | {} | {:.0} | {} | {:.0} µs | {:.0}% | {:.2} | {} |",
                 case.name(),
                 record_bytes,
                 case.committers(),
                 medians[i],
                 if is_wal { format!("{:.1}", median(&mut groups[i])) } else { "—".into() },
+                median(&mut sync_means[i]),
+                median(&mut busy[i]) * 100.0,
                 medians[i] / floor,
                 if is_wal { format!("{:.2}", medians[i] / single) } else { "—".into() },
             );

@@ -42,6 +42,8 @@ pub struct WalStats {
     pub group_commits: u64,
     /// The most records one fsync made durable.
     pub max_group_size: u64,
+    /// Time spent in those fsyncs, in total (divide by `syncs` for the mean).
+    pub sync_time: Duration,
     /// Segments created.
     pub segments_created: u64,
     /// Segments removed.
@@ -66,6 +68,7 @@ pub(crate) struct Counters {
     syncs: AtomicU64,
     group_commits: AtomicU64,
     max_group_size: AtomicU64,
+    sync_nanos: AtomicU64,
     segments_created: AtomicU64,
     segments_removed: AtomicU64,
 }
@@ -87,6 +90,8 @@ impl Counters {
             self.group_commits.fetch_add(1, Ordering::Relaxed);
         }
         self.max_group_size.fetch_max(group_size, Ordering::Relaxed);
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.sync_nanos.fetch_add(nanos, Ordering::Relaxed);
         metrics::counter!(METRIC_SYNCS).increment(1);
         metrics::histogram!(METRIC_GROUP_SIZE).record(group_size as f64);
         metrics::histogram!(METRIC_SYNC_SECONDS).record(latency.as_secs_f64());
@@ -110,6 +115,7 @@ impl Counters {
             syncs: self.syncs.load(Ordering::Relaxed),
             group_commits: self.group_commits.load(Ordering::Relaxed),
             max_group_size: self.max_group_size.load(Ordering::Relaxed),
+            sync_time: Duration::from_nanos(self.sync_nanos.load(Ordering::Relaxed)),
             segments_created: self.segments_created.load(Ordering::Relaxed),
             segments_removed: self.segments_removed.load(Ordering::Relaxed),
             ..WalStats::default()
