@@ -72,9 +72,6 @@ pub(crate) struct State {
     pub(crate) recent_groups: [u64; 2],
     /// How long the last sync took (bounds how long a leader gathers).
     pub(crate) last_sync: Duration,
-    /// A leader is gathering committers: appenders signal `arrivals` once this many records
-    /// wait.
-    pub(crate) gathering: Option<u64>,
     /// Appenders asleep until a round in progress publishes their LSN (see [`Shared::wait`]).
     pub(crate) sleepers: Vec<Sleeper>,
 }
@@ -86,6 +83,9 @@ pub(crate) struct Sleeper {
     goal: Goal,
     thread: Thread,
 }
+
+/// Longest a follower yields before it parks (see [`Shared::sleep`]).
+const MAX_YIELD: Duration = Duration::from_micros(500);
 
 /// Longest pause between two arrivals while a leader gathers a group: past it, everyone
 /// active has most likely arrived.
@@ -124,19 +124,20 @@ pub(crate) struct Shared {
     pub(crate) next_round: Condvar,
     /// Signalled when the background syncer has work or must stop.
     pub(crate) syncer_wake: Condvar,
-    /// Signalled when a record is encoded while a leader gathers a group.
-    pub(crate) arrivals: Condvar,
     pub(crate) io: Mutex<Io>,
     pub(crate) segments: Mutex<SegmentIndex>,
     pub(crate) counters: Counters,
-    /// Copies of `written_lsn`, `durable_lsn` and "poisoned", stored under the state lock
-    /// (Release) before sleepers are woken: a woken appender reads them without the lock.
+    /// Copies of the last encoded LSN, `written_lsn`, `durable_lsn` and "poisoned", stored
+    /// under the state lock (Release) before anyone is woken: followers and a gathering
+    /// leader read them without the lock.
     pub(crate) published: Published,
 }
 
 /// What a parked appender reads when it wakes.
 #[derive(Debug, Default)]
 pub(crate) struct Published {
+    /// The last LSN encoded (a gathering leader watches it without the lock).
+    pub(crate) encoded: AtomicU64,
     pub(crate) written: AtomicU64,
     pub(crate) durable: AtomicU64,
     pub(crate) poisoned: AtomicBool,
@@ -213,8 +214,9 @@ impl Shared {
             }
             if state.round_last_lsn >= lsn && (goal == Goal::Written || state.round_syncs) {
                 state.sleepers.push(Sleeper { lsn, goal, thread: thread::current() });
+                let expected = state.last_sync + GATHER_IDLE;
                 drop(state);
-                return self.sleep(lsn, goal);
+                return self.sleep(lsn, goal, expected);
             }
             self.next_round.wait(&mut state);
         }
@@ -222,11 +224,23 @@ impl Shared {
 
     /// Parks until `lsn` is published at `goal` or the log is poisoned. REQUIRES: this thread
     /// is registered as a sleeper, and the state lock is not held.
-    fn sleep(&self, lsn: u64, goal: Goal) -> Result<()> {
+    fn sleep(&self, lsn: u64, goal: Goal, expected: Duration) -> Result<()> {
         let published = match goal {
             Goal::Written => &self.published.written,
             Goal::Durable => &self.published.durable,
         };
+        // Yield (not busy-spin) for about as long as the round should take before parking:
+        // a parked thread costs a wake-up across vCPUs (~20 µs here) that a yielding one
+        // does not, and the committers of a group wake together. Bounded by the budget.
+        let yield_until = Instant::now() + expected.min(MAX_YIELD);
+        while Instant::now() < yield_until {
+            if published.load(Ordering::Acquire) >= lsn
+                || self.published.poisoned.load(Ordering::Acquire)
+            {
+                break;
+            }
+            thread::yield_now();
+        }
         // Bounded: the round covering `lsn` publishes it or poisons the log, and either
         // unparks this thread; a spurious wake-up only re-checks.
         loop {
@@ -300,24 +314,30 @@ impl Shared {
             return;
         }
         let deadline = Instant::now() + (state.last_sync / 2).min(Duration::from_micros(500));
-        state.gathering = Some(expected);
-        let mut seen = u64::MAX;
-        // Bounded by the deadline. Appenders signal only when the group is complete (a wake-up
-        // per arrival would cost more than it tells), so idleness is checked on a timer: the
-        // wait ends when no one arrived during the last GATHER_IDLE.
-        loop {
-            let pending = state.encoder.next_lsn() - 1 - state.written_lsn;
-            if pending >= expected || pending == seen || state.poisoned.is_some() || state.shutdown
-            {
-                break;
+        let written = state.written_lsn;
+        // Without the lock, yielding: the committers need it to encode, and a leader asleep
+        // on a condition variable would cost a cross-vCPU wake-up once they are all in.
+        // Bounded by the deadline.
+        MutexGuard::unlocked(state, || {
+            let (mut seen, mut changed) = (pending, Instant::now());
+            loop {
+                let now = Instant::now();
+                let pending =
+                    self.published.encoded.load(Ordering::Acquire).saturating_sub(written);
+                if pending >= expected
+                    || now >= deadline
+                    || self.published.poisoned.load(Ordering::Acquire)
+                {
+                    return;
+                }
+                if pending != seen {
+                    (seen, changed) = (pending, now);
+                } else if now - changed >= GATHER_IDLE {
+                    return;
+                }
+                thread::yield_now();
             }
-            seen = pending;
-            let wake = (Instant::now() + GATHER_IDLE).min(deadline);
-            if self.arrivals.wait_until(state, wake).timed_out() && Instant::now() >= deadline {
-                break;
-            }
-        }
-        state.gathering = None;
+        });
     }
 
     /// Runs one I/O round as leader: write everything encoded, sync if asked or wanted.

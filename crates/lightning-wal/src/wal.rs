@@ -95,7 +95,6 @@ impl Wal {
             unsynced_since: None,
             recent_groups: [0; 2],
             last_sync: Duration::ZERO,
-            gathering: None,
             sleepers: Vec::new(),
         };
         let shared = Arc::new(Shared {
@@ -108,12 +107,12 @@ impl Wal {
             round_done: Default::default(),
             next_round: Default::default(),
             syncer_wake: Default::default(),
-            arrivals: Default::default(),
             io: Mutex::new(Io { file, segment: tail.segment, allocated: tail.offset }),
             segments: Mutex::new(index),
             counters: Default::default(),
             published: Default::default(),
         });
+        shared.published.encoded.store(last_lsn, std::sync::atomic::Ordering::Release);
         shared.published.written.store(last_lsn, std::sync::atomic::Ordering::Release);
         shared.published.durable.store(last_lsn, std::sync::atomic::Ordering::Release);
         let syncer = syncer::spawn(Arc::clone(&shared))?;
@@ -164,9 +163,7 @@ impl Wal {
         }
         self.shared.counters.appended(records.len() as u64);
         let last = state.encoder.next_lsn() - 1;
-        if state.gathering.is_some_and(|expected| last - state.written_lsn >= expected) {
-            self.shared.arrivals.notify_one();
-        }
+        self.shared.published.encoded.store(last, std::sync::atomic::Ordering::Release);
         match durability {
             Durability::Immediate => self.shared.wait(state, last, Goal::Durable)?,
             Durability::Eventual => self.shared.wait(state, last, Goal::Written)?,
