@@ -2,7 +2,7 @@
 //! committed), optional pessimistic locks, validation and commit.
 
 use std::{
-    collections::{BTreeMap, HashSet},
+    collections::{BTreeMap, HashSet, btree_map::Entry},
     ops::Bound,
     sync::atomic::Ordering,
 };
@@ -145,22 +145,41 @@ impl Transaction {
         }
     }
 
+    /// Adds a write to the write set, within its limits. One search of the set per write (a
+    /// bulk load buffers millions).
     fn buffer(&mut self, key: &[u8], value: Option<&[u8]>) -> Result<()> {
         let options = &self.store.inner.options;
         let added = key.len() + value.map_or(0, <[u8]>::len);
-        if !self.writes.contains_key(key) && self.writes.len() >= options.max_write_set_entries {
-            let limit = options.max_write_set_entries;
-            return Err(Error::TransactionTooLarge { what: "write set entries", limit });
+        let entries = self.writes.len();
+        let too_many_bytes = |total: usize| {
+            (total > options.max_write_set_bytes).then_some(Error::TransactionTooLarge {
+                what: "write set bytes",
+                limit: options.max_write_set_bytes,
+            })
+        };
+        match self.writes.entry(key.to_vec()) {
+            Entry::Occupied(mut slot) => {
+                let replaced = key.len() + slot.get().as_ref().map_or(0, Vec::len);
+                let new_total = self.write_bytes - replaced + added;
+                if let Some(error) = too_many_bytes(new_total) {
+                    return Err(error);
+                }
+                self.write_bytes = new_total;
+                slot.insert(value.map(<[u8]>::to_vec));
+            }
+            Entry::Vacant(slot) => {
+                if entries >= options.max_write_set_entries {
+                    let limit = options.max_write_set_entries;
+                    return Err(Error::TransactionTooLarge { what: "write set entries", limit });
+                }
+                let new_total = self.write_bytes + added;
+                if let Some(error) = too_many_bytes(new_total) {
+                    return Err(error);
+                }
+                self.write_bytes = new_total;
+                slot.insert(value.map(<[u8]>::to_vec));
+            }
         }
-        let replaced =
-            self.writes.get(key).map_or(0, |old| key.len() + old.as_ref().map_or(0, Vec::len));
-        let new_total = self.write_bytes - replaced + added;
-        if new_total > options.max_write_set_bytes {
-            let limit = options.max_write_set_bytes;
-            return Err(Error::TransactionTooLarge { what: "write set bytes", limit });
-        }
-        self.write_bytes = new_total;
-        self.writes.insert(key.to_vec(), value.map(<[u8]>::to_vec));
         Ok(())
     }
 
