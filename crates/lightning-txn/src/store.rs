@@ -230,7 +230,7 @@ impl TxnStore {
         // the timestamp is never published, so no reader sees a half-applied commit).
         let guard = FailOnUnwind { store: self, armed: true };
         if durability == Durability::Immediate
-            && let Err(e) = inner.wal.sync()
+            && let Err(e) = inner.wal.sync_to(lsn)
         {
             return Err(guard.fail(e.into()));
         }

@@ -186,6 +186,19 @@ impl Wal {
         Ok(Lsn(state.durable_lsn))
     }
 
+    /// Waits until record `lsn` (and every record before it) is durable, leading or joining a
+    /// group-commit round: the way for a record appended with [`Durability::None`] under a
+    /// caller's lock to become durable outside it, sharing the fsync with concurrent callers.
+    /// An `lsn` beyond the last record appended waits for the last record.
+    ///
+    /// # Errors
+    /// As [`Wal::sync`].
+    pub fn sync_to(&self, lsn: Lsn) -> Result<()> {
+        let state = self.shared.state.lock();
+        let lsn = lsn.get().min(state.encoder.next_lsn() - 1);
+        self.shared.wait(state, lsn, Goal::Durable)
+    }
+
     /// The LSN of the last record appended (durable or not); `Lsn(0)` for an empty log.
     pub fn last_lsn(&self) -> Lsn {
         Lsn(self.shared.state.lock().encoder.next_lsn() - 1)

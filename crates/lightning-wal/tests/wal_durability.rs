@@ -89,6 +89,50 @@ fn sync_makes_everything_durable_and_reports_it() {
 }
 
 #[test]
+fn sync_to_makes_a_record_durable_and_concurrent_callers_share_fsyncs() {
+    let fs = FaultFs::new();
+    let syncs = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let slow = SlowSyncFs {
+        inner: fs.clone(),
+        delay: Duration::from_millis(2),
+        syncs: Arc::clone(&syncs),
+    };
+    let wal = Arc::new(Wal::open(Arc::new(slow), dir(), small(1 << 20)).unwrap());
+    let first = wal.append(b"first", Durability::None).unwrap();
+    wal.sync_to(first).unwrap();
+    assert!(wal.durable_lsn() >= first, "durable once sync_to returns");
+    wal.sync_to(Lsn(1_000)).unwrap();
+    assert_eq!(wal.durable_lsn(), first, "an LSN beyond the end waits for the last record");
+    // Appended without syncing (as the transaction layer does under its commit lock), then
+    // made durable outside: concurrent callers ride the same fsyncs.
+    let syncs_before = syncs.load(Ordering::Relaxed);
+    let barrier = Arc::new(Barrier::new(8));
+    let handles: Vec<_> = (0..8u64)
+        .map(|t| {
+            let (wal, barrier) = (Arc::clone(&wal), Arc::clone(&barrier));
+            thread::spawn(move || {
+                barrier.wait();
+                let mut acked = Vec::new();
+                for i in 0..10 {
+                    let lsn = wal.append(&payload(t * 100 + i, 40), Durability::None).unwrap();
+                    wal.sync_to(lsn).unwrap();
+                    assert!(wal.durable_lsn() >= lsn);
+                    acked.push(lsn);
+                }
+                acked
+            })
+        })
+        .collect();
+    let acked: Vec<Lsn> = handles.into_iter().flat_map(|h| h.join().unwrap()).collect();
+    let used = syncs.load(Ordering::Relaxed) - syncs_before;
+    assert!(used < 80, "80 commits shared fsyncs: {used} fsyncs");
+    drop(wal);
+    fs.power_cut(PowerCut::DropUnsynced);
+    let recovered = replay(&open(&fs, small(1 << 20)).unwrap(), 1);
+    assert!(acked.iter().all(|lsn| recovered.iter().any(|r| r.0 == lsn.get())));
+}
+
+#[test]
 fn the_background_syncer_makes_eventual_records_durable_within_the_interval() {
     let fs = FaultFs::new();
     let options =
