@@ -55,7 +55,8 @@ pub(crate) struct State {
     pub(crate) written_end: Position,
     /// A leader is doing I/O (it alone may lock [`Shared::io`]).
     pub(crate) io_in_progress: bool,
-    /// The round in progress writes records up to this LSN...
+    /// The round in progress writes records up to this LSN (`u64::MAX` while its leader
+    /// gathers: everything encoded until then joins the round)...
     pub(crate) round_last_lsn: u64,
     /// ...and syncs them.
     pub(crate) round_syncs: bool,
@@ -115,8 +116,9 @@ pub(crate) struct Shared {
     pub(crate) sync_interval: Duration,
     pub(crate) segment_size: u64,
     pub(crate) state: Mutex<State>,
-    /// Signalled when a round ends (LSNs published or the log poisoned): waited on by those
-    /// whose LSN the round in progress covers.
+    /// Signalled when a round ends (LSNs published or the log poisoned): waited on by the
+    /// callers of [`Shared::wait_for`] (sync, replay, truncation, the syncer) whose LSN the
+    /// round in progress covers. Appenders wait as sleepers instead ([`Shared::wait`]).
     pub(crate) round_done: Condvar,
     /// Waited on by those who need another round: one is woken to lead when a round ends; all
     /// when a round starts (to move to `round_done` if it covers them). Waking only the
@@ -184,9 +186,10 @@ impl Shared {
     }
 
     /// [`Shared::wait_for`] for an appender that needs nothing of the state afterwards: when a
-    /// round in progress covers its LSN, it parks without the lock and, once woken, returns
-    /// without taking it again. (Waking a crowd through a condition variable hands the lock
-    /// from one waiter to the next, one wake-up at a time; across vCPUs each costs ~20 µs.)
+    /// round in progress covers its LSN, it waits without the lock (see [`Shared::sleep`]) and,
+    /// once the LSN is published, returns without taking it again (only a poisoned log is
+    /// reported under the lock). Waking a crowd through a condition variable hands the lock
+    /// from one waiter to the next, one wake-up at a time; across vCPUs each costs ~20 µs.
     /// REQUIRES: as [`Shared::wait_for`].
     pub(crate) fn wait(
         &self,
@@ -194,6 +197,7 @@ impl Shared {
         lsn: u64,
         goal: Goal,
     ) -> Result<()> {
+        debug_assert!(lsn < state.encoder.next_lsn(), "waiting for an LSN never assigned");
         if goal == Goal::Durable {
             state.sync_wanted = state.sync_wanted.max(lsn);
         }
@@ -209,7 +213,7 @@ impl Shared {
                 return Ok(());
             }
             if !state.io_in_progress {
-                self.lead(&mut state, goal == Goal::Durable)?;
+                self.lead_guarded(&mut state, goal == Goal::Durable)?;
                 continue;
             }
             if state.round_last_lsn >= lsn && (goal == Goal::Written || state.round_syncs) {
@@ -244,11 +248,12 @@ impl Shared {
         // Bounded: the round covering `lsn` publishes it or poisons the log, and either
         // unparks this thread; a spurious wake-up only re-checks.
         loop {
-            if published.load(Ordering::Acquire) >= lsn {
-                return Ok(());
-            }
+            // Poison first, as `wait_for` checks it: no success is reported after a failure.
             if self.published.poisoned.load(Ordering::Acquire) {
                 return Self::check_poisoned(&self.state.lock());
+            }
+            if published.load(Ordering::Acquire) >= lsn {
+                return Ok(());
             }
             thread::park();
         }
@@ -295,17 +300,19 @@ impl Shared {
                 }
                 continue;
             }
-            self.lead(state, goal == Goal::Durable)?;
+            self.lead_guarded(state, goal == Goal::Durable)?;
         }
     }
 
     /// Before a syncing round, when the last round carried several committers, waits a
     /// moment for them to arrive, so that they share this fsync instead of splitting into two
     /// alternating halves (committers acknowledged by one round re-commit while the next is
-    /// in flight). Expected: the committers the last round acknowledged (they come back),
+    /// in flight). Expected: the records the last round made durable (one per committer, who
+    /// come back; a multi-record batch inflates the estimate, which the deadline bounds),
     /// plus those already waiting, less one (this leader is usually one of the former). It
-    /// stops when that many records wait, when no one arrived for [`GATHER_IDLE`], or after
-    /// half the last sync's duration. A lone committer never waits.
+    /// stops when that many records wait, when no one arrived for [`GATHER_IDLE`], after half
+    /// the last sync's duration (at most 500 µs), or when the log is poisoned. A lone
+    /// committer never waits.
     /// REQUIRES: `state` is the locked state and this thread leads the round.
     fn gather(&self, state: &mut MutexGuard<'_, State>) {
         let pending = state.encoder.next_lsn() - 1 - state.written_lsn;
@@ -340,14 +347,42 @@ impl Shared {
         });
     }
 
+    /// [`Shared::lead`], with a panic anywhere in it (a metrics recorder is user code) turned
+    /// into a poisoned log, so that no waiter is left parked behind a round that never ends.
+    /// REQUIRES: as [`Shared::lead`].
+    fn lead_guarded(&self, state: &mut MutexGuard<'_, State>, sync_requested: bool) -> Result<()> {
+        // The guard is locked again when the closure unwinds (`MutexGuard::unlocked` re-locks
+        // on unwind too), so `state` is usable afterwards.
+        match catch_unwind(AssertUnwindSafe(|| self.lead(state, sync_requested))) {
+            Ok(result) => result,
+            Err(_) => {
+                state.io_in_progress = false;
+                let error = Error::Poisoned { reason: "a WAL leader panicked".into() };
+                self.poison(state, &error);
+                Err(error)
+            }
+        }
+    }
+
     /// Runs one I/O round as leader: write everything encoded, sync if asked or wanted.
     /// REQUIRES: `state` is the locked state and no round is in progress.
     fn lead(&self, state: &mut MutexGuard<'_, State>, sync_requested: bool) -> Result<()> {
         debug_assert!(!state.io_in_progress, "one leader at a time");
         state.io_in_progress = true;
         let sync = sync_requested || state.sync_wanted > state.durable_lsn;
+        // Everything encoded before `take` below is in this round's batch, so while the
+        // leader gathers (without the lock) the round covers every LSN: appenders arriving
+        // now become followers of it instead of waiting for the next one.
+        state.round_last_lsn = u64::MAX;
+        state.round_syncs = sync;
         if sync {
             self.gather(state);
+            if let Err(error) = Self::check_poisoned(state) {
+                // A half-encoded batch may be pending (its appender poisoned the log): write
+                // nothing more. Everyone waiting was woken by the poisoning.
+                state.io_in_progress = false;
+                return Err(error);
+            }
         }
         let batch = state.encoder.take();
         let durable_before = state.durable_lsn;
