@@ -19,8 +19,11 @@ const MODES: [RecoveryMode; 3] = [
     RecoveryMode::PointInTime,
 ];
 
-/// The files of a closed log (name, bytes) and the records in it.
-fn valid_log() -> (Vec<(String, Vec<u8>)>, Vec<Vec<u8>>) {
+/// The files of a log: (name, bytes).
+type Files = Vec<(String, Vec<u8>)>;
+
+/// The files of a closed log and the records in it.
+fn valid_log() -> (Files, Vec<Vec<u8>>) {
     let fs = FaultFs::new();
     let wal = open(&fs, small(SEGMENT)).unwrap();
     let mut rng = Rng(7);
@@ -48,7 +51,7 @@ fn valid_log() -> (Vec<(String, Vec<u8>)>, Vec<Vec<u8>>) {
 }
 
 /// Applies one to three random mutations.
-fn mutate(files: &mut Vec<(String, Vec<u8>)>, rng: &mut Rng) -> Vec<String> {
+fn mutate(files: &mut Files, rng: &mut Rng) -> Vec<String> {
     let mut done = Vec::new();
     for _ in 0..=rng.below(3) {
         let f = rng.below(files.len() as u64) as usize;
