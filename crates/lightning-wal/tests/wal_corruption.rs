@@ -199,7 +199,7 @@ fn random_damage_never_panics_and_never_yields_wrong_records() {
     let mut opened = [0; 3];
     for round in 0..80 {
         for (m, mode) in ALL_MODES.into_iter().enumerate() {
-            let (fs, records) = damaged_log(&mut Rng(round));
+            let (fs, records) = damaged_log(&mut Rng::new(round));
             match open_mode(&fs, mode) {
                 Ok(wal) => {
                     opened[m] += 1;

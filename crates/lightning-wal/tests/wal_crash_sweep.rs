@@ -170,7 +170,7 @@ fn run_concurrent(fs: &FaultFs, seed: u64) -> Vec<Acks> {
         .map(|t| {
             let (wal, acks) = (Arc::clone(&wal), Arc::clone(&acks));
             thread::spawn(move || {
-                let mut rng = Rng(seed * 31 + t);
+                let mut rng = Rng::new(seed * 31 + t);
                 for seq in 0..60 {
                     let durability = match rng.below(3) {
                         0 => Durability::Immediate,
@@ -203,7 +203,7 @@ fn power_cuts_at_random_points_of_concurrent_workloads() {
     let dry = FaultFs::new();
     run_concurrent(&dry, 0);
     let points = dry.durability_points();
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     // `LIGHTNING_CRASH_SEEDS` raises the number of workloads (for `cargo xtask crash`).
     let seeds: u64 =
         std::env::var("LIGHTNING_CRASH_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);

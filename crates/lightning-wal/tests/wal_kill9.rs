@@ -64,7 +64,7 @@ fn child_main(dir: &Path, seed: u64, out: Box<dyn Write + Send>, limit: Option<u
         .map(|t| {
             let (wal, out) = (Arc::clone(&wal), Arc::clone(&out));
             thread::spawn(move || {
-                let mut rng = Rng(seed * 7919 + t);
+                let mut rng = Rng::new(seed * 7919 + t);
                 for i in 0..limit.map_or(u64::MAX, |l| l / 2) {
                     if started.elapsed() > CHILD_LIFETIME {
                         return;
@@ -220,7 +220,7 @@ fn kill_9_at_random_moments_loses_no_acknowledged_record() {
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("wal");
     let mut acked: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::new(0x5eed);
     let mut floor = 1;
     let mut killed_mid_work = 0;
     for cycle in 1..=cycles {

@@ -26,7 +26,7 @@ type Files = Vec<(String, Vec<u8>)>;
 fn valid_log() -> (Files, Vec<Vec<u8>>) {
     let fs = FaultFs::new();
     let wal = open(&fs, small(SEGMENT)).unwrap();
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     let mut records = Vec::new();
     for i in 1..=60u64 {
         let len = match rng.below(10) {
@@ -72,7 +72,7 @@ fn mutate(files: &mut Files, rng: &mut Rng) -> Vec<String> {
             3 => {
                 let end = (at + 1 + rng.below(64) as usize).min(bytes.len());
                 for byte in &mut bytes[at..end] {
-                    *byte = rng.next() as u8;
+                    *byte = rng.next_u64() as u8;
                 }
                 done.push(format!("randomize {name}[{at}..{end}]"));
             }
@@ -109,7 +109,7 @@ fn damaged_logs_never_panic_and_never_yield_damaged_records() {
     assert!(files.len() > 5, "the log spans several segments: {}", files.len());
     let (mut opened, mut refused) = (0, 0);
     for seed in 0..400u64 {
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let mut damaged = files.clone();
         let mutations = mutate(&mut damaged, &mut rng);
         for mode in MODES {

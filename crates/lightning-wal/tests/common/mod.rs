@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: opening logs on `FaultFs`, reading them back, a
-//! seeded random generator and a VFS wrapper with slow fsyncs.
+//! seeded random generator (core-storage's SplitMix64) and a VFS wrapper with slow fsyncs.
 
 #![allow(dead_code)]
 
@@ -55,23 +55,10 @@ pub fn payload(i: u64, len: usize) -> Vec<u8> {
     out
 }
 
-/// SplitMix64: a tiny seeded generator (no dependency needed for test randomness).
-#[derive(Debug, Clone)]
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, bound: u64) -> u64 {
-        if bound == 0 { 0 } else { self.next() % bound }
-    }
-}
+/// The shared seeded generator (same sequence as before for a given seed). Not every test
+/// binary that includes this module uses it.
+#[allow(unused_imports)]
+pub use lightning_core_storage::rng::SplitMix64 as Rng;
 
 /// A VFS whose file syncs take `delay`, as a real disk's do, so concurrent committers pile up
 /// behind an fsync in flight. Counts the file syncs.
