@@ -107,7 +107,7 @@ pub enum Command {
     Scan(ScanArgs),
     /// Print statistics of the engine, cache, write-ahead log and transactions.
     Stats,
-    /// Write every entry to a portable dump (text or binary) that `load` reads back exactly.
+    /// Write every entry of a keyspace to a portable dump (text or binary) that `load` reads back.
     Dump(DumpArgs),
     /// Read a dump written by `dump` into the database (the format is detected).
     Load(LoadArgs),
@@ -157,6 +157,9 @@ pub struct DumpArgs {
     /// checksummed).
     #[arg(long, value_enum, default_value_t = DumpFormatArg::Text)]
     pub format: DumpFormatArg,
+    /// Dump the named keyspace instead of the default one (a dump holds one keyspace).
+    #[arg(long, value_name = "NAME")]
+    pub keyspace: Option<String>,
 }
 
 /// Dump formats, as named on the command line.
@@ -179,6 +182,9 @@ pub struct LoadArgs {
     /// others are kept). Without it, `load` refuses a non-empty database.
     #[arg(long)]
     pub merge: bool,
+    /// Load into the named keyspace (created if missing) instead of the default one.
+    #[arg(long, value_name = "NAME")]
+    pub keyspace: Option<String>,
 }
 
 /// Arguments of `bench`.

@@ -182,3 +182,62 @@ fn version_1_fixtures_still_load_byte_for_byte() {
         assert_eq!(ok(&db, &["--hex", "get", "00ff"]), b"ff00\n");
     }
 }
+
+/// Entries of keyspace `name` (or the default one), read through the library.
+fn entries_of(dir: &Path, name: Option<&str>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let db = Database::open(dir, Config::default()).unwrap();
+    let iter = match name {
+        Some(name) => db.keyspace(name).unwrap().iter().unwrap(),
+        None => db.iter().unwrap(),
+    };
+    let entries = iter.collect::<Result<Vec<_>, _>>().unwrap();
+    db.close().unwrap();
+    entries
+}
+
+#[test]
+fn named_keyspaces_dump_and_load_with_keyspace_and_are_never_silently_left_out() {
+    let source = tempfile::tempdir().unwrap();
+    let db = Database::open(source.path(), Config::default()).unwrap();
+    db.put("in-default", "d").unwrap();
+    let users = db.keyspace("users").unwrap();
+    users.put("alice", "1").unwrap();
+    users.put("in-default", "shadow: same key, other keyspace").unwrap();
+    db.keyspace("empty").unwrap();
+    db.close().unwrap();
+    let work = tempfile::tempdir().unwrap();
+
+    // The default keyspace's dump says what it left out.
+    let default_dump = fresh(&work, "default.dump");
+    let output = on(source.path())
+        .args(["dump", "--output", default_dump.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("not in it: empty, users"), "{stderr}");
+
+    // A named keyspace dumps on its own and loads into a keyspace of another database.
+    let users_dump = fresh(&work, "users.dump");
+    ok(source.path(), &["dump", "--keyspace", "users", "--output", users_dump.to_str().unwrap()]);
+    let target = fresh(&work, "target");
+    load_from(&target, &default_dump);
+    ok(&target, &["load", "--keyspace", "users", "--input", users_dump.to_str().unwrap()]);
+    assert_eq!(entries_of(&target, None), entries_of(source.path(), None));
+    assert_eq!(entries_of(&target, Some("users")), entries_of(source.path(), Some("users")));
+    assert_eq!(entries_of(&target, Some("users")).len(), 2);
+
+    // Loading a keyspace twice needs --merge; dumping a missing keyspace is an error that
+    // does not create it.
+    let users_arg = users_dump.to_str().unwrap();
+    let refused = fails(&target, &["load", "--keyspace", "users", "--input", users_arg], 1);
+    assert!(refused.contains("keyspace \"users\"") && refused.contains("--merge"), "{refused}");
+    let missing = fails(&target, &["dump", "--keyspace", "nope"], 1);
+    assert!(
+        missing.contains("no keyspace named \"nope\"") && missing.contains("users"),
+        "{missing}"
+    );
+    let db = Database::open(&target, Config::default()).unwrap();
+    assert_eq!(db.keyspaces().unwrap(), ["users"]);
+    db.close().unwrap();
+}

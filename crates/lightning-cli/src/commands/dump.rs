@@ -1,4 +1,6 @@
-//! `dump` and `load`: every entry of the default keyspace to a portable dump and back.
+//! `dump` and `load`: every entry of one keyspace (the default one, or `--keyspace NAME`) to a
+//! portable dump and back. A dump of the default keyspace says on standard error which named
+//! keyspaces it left out, so that nobody takes it for a backup of everything.
 //!
 //! `dump` reads one consistent snapshot (the facade's iterator) and writes a file atomically
 //! (a temporary file renamed into place). `load` applies the entries in atomic batches; when
@@ -10,7 +12,7 @@ use std::{
     path::Path,
 };
 
-use lightning_db::{Database, MAX_KEY_LEN, MAX_VALUE_LEN, WriteBatch};
+use lightning_db::{Database, Iter, Keyspace, MAX_KEY_LEN, MAX_VALUE_LEN, WriteBatch};
 
 use super::{Context, OpenMode, close, stdout};
 use crate::{
@@ -33,9 +35,17 @@ pub fn dump(context: &Context, args: &DumpArgs) -> CliResult {
         DumpFormatArg::Binary => Format::Binary,
     };
     let db = context.open("dump", OpenMode::MustExist)?;
+    let keyspace = match &args.keyspace {
+        Some(name) => Some(existing_keyspace(&db, name)?),
+        None => None,
+    };
+    let entries = || match &keyspace {
+        Some(keyspace) => keyspace.iter(),
+        None => db.iter(),
+    };
     match &args.output {
         None => {
-            write_dump(&db, stdout(), format, "standard output")?;
+            write_dump(entries()?, stdout(), format, "standard output")?;
         }
         Some(path) => {
             let file_error = |e| CliError::io(format!("writing {}", path.display()), e);
@@ -45,21 +55,43 @@ pub fn dump(context: &Context, args: &DumpArgs) -> CliResult {
             };
             let temp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
             let target = path.display().to_string();
-            let count = write_dump(&db, BufWriter::new(temp.as_file()), format, &target)?;
+            let count = write_dump(entries()?, BufWriter::new(temp.as_file()), format, &target)?;
             temp.as_file().sync_all().map_err(file_error)?;
             temp.persist(path).map_err(|e| file_error(e.error))?;
             eprintln!("dumped {count} entries to {}", path.display());
         }
     }
+    if keyspace.is_none() {
+        let named = db.keyspaces()?;
+        if !named.is_empty() {
+            eprintln!(
+                "note: this dump holds the default keyspace only; not in it: {} \
+                 (dump each with --keyspace NAME)",
+                named.join(", ")
+            );
+        }
+    }
     close(db)
 }
 
-/// Writes every entry of `db` to `out`; returns the number of entries.
+/// The keyspace `name`, which must exist (dumping a keyspace must not create it).
+fn existing_keyspace(db: &Database, name: &str) -> CliResult<Keyspace> {
+    let names = db.keyspaces()?;
+    if !names.iter().any(|n| n == name) {
+        let known = if names.is_empty() { "none".to_owned() } else { names.join(", ") };
+        return Err(CliError::Runtime(format!(
+            "no keyspace named {name:?} in this database (named keyspaces: {known})"
+        )));
+    }
+    Ok(db.keyspace(name)?)
+}
+
+/// Writes every entry of `entries` to `out`; returns the number of entries.
 /// `target` names the output in error messages.
-fn write_dump(db: &Database, out: impl Write, format: Format, target: &str) -> CliResult<u64> {
+fn write_dump(entries: Iter, out: impl Write, format: Format, target: &str) -> CliResult<u64> {
     let write_error = |e| CliError::io(format!("writing {target}"), e);
     let mut writer = DumpWriter::new(out, format).map_err(write_error)?;
-    for entry in db.iter()? {
+    for entry in entries {
         let (key, value) = entry?;
         writer.entry(&key, &value).map_err(write_error)?;
     }
@@ -95,17 +127,30 @@ fn load_from(
     source: &str,
 ) -> CliResult {
     let db = context.open("load", OpenMode::CreateIfMissing)?;
-    if !args.merge && db.iter()?.next().transpose()?.is_some() {
+    let keyspace = args.keyspace.as_deref().map(|name| db.keyspace(name)).transpose()?;
+    // The iterator is dropped at once: a live one would keep the database from closing.
+    let occupied = match &keyspace {
+        Some(keyspace) => keyspace.iter()?.next().transpose()?.is_some(),
+        None => db.iter()?.next().transpose()?.is_some(),
+    };
+    if !args.merge && occupied {
+        let what = match &args.keyspace {
+            Some(name) => format!("keyspace {name:?} of the database at {}", dir.display()),
+            None => format!("the database at {}", dir.display()),
+        };
         return Err(CliError::Runtime(format!(
-            "the database at {} is not empty; load into a new directory, or pass --merge",
-            dir.display()
+            "{what} is not empty; load into a new directory, or pass --merge"
         )));
     }
     let format = reader.format();
-    let count = apply(&db, reader, source)?;
+    let count = apply(&db, keyspace.as_ref(), reader, source)?;
     close(db)?;
     let kind = if format == Format::Text { "text" } else { "binary" };
-    eprintln!("loaded {count} entries ({kind} dump) from {source} into {}", dir.display());
+    let into = match &args.keyspace {
+        Some(name) => format!("keyspace {name:?} of {}", dir.display()),
+        None => dir.display().to_string(),
+    };
+    eprintln!("loaded {count} entries ({kind} dump) from {source} into {into}");
     Ok(())
 }
 
@@ -130,8 +175,14 @@ fn verify(path: &Path, source: &str) -> CliResult {
     Ok(())
 }
 
-/// Writes the entries of the dump in `reader` to `db` in atomic batches; returns how many.
-fn apply(db: &Database, mut reader: DumpReader<impl BufRead>, source: &str) -> CliResult<u64> {
+/// Writes the entries of the dump in `reader` to `db` (into `keyspace`, or the default one) in
+/// atomic batches; returns how many.
+fn apply(
+    db: &Database,
+    keyspace: Option<&Keyspace>,
+    mut reader: DumpReader<impl BufRead>,
+    source: &str,
+) -> CliResult<u64> {
     let mut batch = WriteBatch::new();
     let (mut batch_bytes, mut written) = (0usize, 0u64);
     let partial = |written: u64, e: CliError| {
@@ -146,7 +197,10 @@ fn apply(db: &Database, mut reader: DumpReader<impl BufRead>, source: &str) -> C
         let done = entry.is_none();
         if let Some((key, value)) = entry {
             batch_bytes += key.len() + value.len();
-            batch.put(key, value);
+            match keyspace {
+                Some(keyspace) => batch.put_in(keyspace, key, value),
+                None => batch.put(key, value),
+            };
         }
         if !batch.is_empty()
             && (done || batch.len() >= LOAD_BATCH_ENTRIES || batch_bytes >= LOAD_BATCH_BYTES)
