@@ -108,6 +108,11 @@ fn key_at(d: &Data, start: usize, i: u64, missing: bool) -> &[u8] {
 mod lightning {
     use super::*;
 
+    /// The keys from `key` on.
+    fn from_key(key: &[u8]) -> KeyRange {
+        KeyRange { start: Bound::Included(key.to_vec()), end: Bound::Unbounded }
+    }
+
     pub struct Engine(pub BTreeEngine);
 
     pub fn load(dir: &Path) -> (Engine, Duration) {
@@ -135,10 +140,7 @@ mod lightning {
             let d = data();
             let mut read = 0;
             for i in 0..n {
-                let range = KeyRange {
-                    start: Bound::Included(key_at(d, start, i, false).to_vec()),
-                    end: Bound::Unbounded,
-                };
+                let range = from_key(key_at(d, start, i, false));
                 let mut left = 10;
                 self.0
                     .scan_with(&range, Timestamp(1), Direction::Forward, &mut |e| {
@@ -155,10 +157,7 @@ mod lightning {
             let d = data();
             let mut read = 0;
             for i in 0..n {
-                let range = KeyRange {
-                    start: Bound::Included(key_at(d, start, i, false).to_vec()),
-                    end: Bound::Unbounded,
-                };
+                let range = from_key(key_at(d, start, i, false));
                 let scan = self.0.scan(range, Timestamp(1), Direction::Forward).expect("scan");
                 read += scan
                     .take(10)

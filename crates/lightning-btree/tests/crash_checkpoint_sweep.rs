@@ -9,7 +9,7 @@ use lightning_btree::{BTreeEngine, BTreeOptions};
 use lightning_core_storage::{
     Lsn, Timestamp,
     engine::{Direction, EngineBatch, KeyRange, StorageEngine, VersionedEntry},
-    vfs::{FaultFs, FaultKind, PowerCut, Vfs},
+    vfs::{FaultFs, FaultKind, Vfs},
 };
 
 const DIR: &str = "/db/tree";
@@ -85,15 +85,7 @@ fn a_power_cut_at_any_durability_point_recovers_a_checkpoint() {
     assert!(points >= 12, "two syncs per checkpoint at least ({points})");
     let mut outcomes = BTreeMap::new();
     for point in 1..=points {
-        let crashes = [
-            FaultKind::CrashAfterPoint { n: point, cut: PowerCut::DropUnsynced },
-            FaultKind::CrashBeforePoint { n: point, cut: PowerCut::TearUnsynced { seed: point } },
-            FaultKind::CrashBeforePoint {
-                n: point,
-                cut: PowerCut::ReorderUnsynced { seed: point },
-            },
-        ];
-        for crash in crashes {
+        for crash in FaultKind::crashes_at(point) {
             let fs = FaultFs::new();
             fs.inject(crash);
             let (states, in_flight) = workload(&fs);

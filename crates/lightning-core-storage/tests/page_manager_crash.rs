@@ -7,7 +7,7 @@ use lightning_core_storage::{
     Error, PageId,
     page::{PageFormat, PageSize, PageType},
     page_manager::PageManager,
-    vfs::{FaultFs, FaultKind, OpenMode, PowerCut, Vfs},
+    vfs::{FaultFs, FaultKind, OpenMode, Vfs},
 };
 
 const FILE: &str = "/db/pages";
@@ -80,15 +80,7 @@ fn power_cut_after_every_durability_point() {
     let points = dry.durability_points();
     assert!(points >= 8, "at least one durability point per commit ({points})");
     for point in 1..=points {
-        let crashes = [
-            FaultKind::CrashAfterPoint { n: point, cut: PowerCut::DropUnsynced },
-            FaultKind::CrashBeforePoint { n: point, cut: PowerCut::TearUnsynced { seed: point } },
-            FaultKind::CrashBeforePoint {
-                n: point,
-                cut: PowerCut::ReorderUnsynced { seed: point },
-            },
-        ];
-        for crash in crashes {
+        for crash in FaultKind::crashes_at(point) {
             let fs = FaultFs::new();
             fs.inject(crash);
             let (states, in_flight) = workload_with_in_flight(&fs);

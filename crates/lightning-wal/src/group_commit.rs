@@ -43,6 +43,16 @@ pub(crate) enum Goal {
     Durable,
 }
 
+impl Goal {
+    /// True if record `lsn` has reached this goal, given the written and durable LSNs.
+    fn met(self, lsn: u64, written: u64, durable: u64) -> bool {
+        match self {
+            Goal::Written => written >= lsn,
+            Goal::Durable => durable >= lsn,
+        }
+    }
+}
+
 /// The mutable state of the log, behind [`Shared::state`].
 #[derive(Debug)]
 pub(crate) struct State {
@@ -83,6 +93,28 @@ pub(crate) struct Sleeper {
     lsn: u64,
     goal: Goal,
     thread: Thread,
+}
+
+impl State {
+    /// Records a waiter for `lsn` at `goal`: a durable one makes the next round sync.
+    fn want(&mut self, lsn: u64, goal: Goal) {
+        debug_assert!(lsn < self.encoder.next_lsn(), "waiting for an LSN never assigned");
+        if goal == Goal::Durable {
+            self.sync_wanted = self.sync_wanted.max(lsn);
+        }
+    }
+
+    /// True once record `lsn` has reached `goal`.
+    fn reached(&self, lsn: u64, goal: Goal) -> bool {
+        goal.met(lsn, self.written_lsn, self.durable_lsn)
+    }
+
+    /// True if the round in progress will publish `lsn` at `goal` (or poison the log).
+    fn covered(&self, lsn: u64, goal: Goal) -> bool {
+        self.io_in_progress
+            && self.round_last_lsn >= lsn
+            && (goal == Goal::Written || self.round_syncs)
+    }
 }
 
 /// Longest a follower yields before it parks (see [`Shared::sleep`]).
@@ -136,13 +168,25 @@ pub(crate) struct Shared {
 }
 
 /// What a parked appender reads when it wakes.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Published {
     /// The last LSN encoded (a gathering leader watches it without the lock).
     pub(crate) encoded: AtomicU64,
     pub(crate) written: AtomicU64,
     pub(crate) durable: AtomicU64,
     pub(crate) poisoned: AtomicBool,
+}
+
+impl Published {
+    /// A log opened with every record up to `last_lsn` written and durable.
+    pub(crate) fn at(last_lsn: u64) -> Published {
+        Published {
+            encoded: AtomicU64::new(last_lsn),
+            written: AtomicU64::new(last_lsn),
+            durable: AtomicU64::new(last_lsn),
+            poisoned: AtomicBool::new(false),
+        }
+    }
 }
 
 impl Shared {
@@ -173,10 +217,7 @@ impl Shared {
         let (written, durable) = (state.written_lsn, state.durable_lsn);
         let mut woken = Vec::new();
         state.sleepers.retain(|sleeper| {
-            let reached = match sleeper.goal {
-                Goal::Written => written >= sleeper.lsn,
-                Goal::Durable => durable >= sleeper.lsn,
-            };
+            let reached = sleeper.goal.met(sleeper.lsn, written, durable);
             if reached {
                 woken.push(sleeper.thread.clone());
             }
@@ -197,32 +238,24 @@ impl Shared {
         lsn: u64,
         goal: Goal,
     ) -> Result<()> {
-        debug_assert!(lsn < state.encoder.next_lsn(), "waiting for an LSN never assigned");
-        if goal == Goal::Durable {
-            state.sync_wanted = state.sync_wanted.max(lsn);
-        }
+        state.want(lsn, goal);
         // Bounded as `wait_for`: a covered LSN is published (or the log poisoned) by the round
         // in progress; otherwise this thread leads a round that covers it.
         loop {
             Self::check_poisoned(&state)?;
-            let reached = match goal {
-                Goal::Written => state.written_lsn >= lsn,
-                Goal::Durable => state.durable_lsn >= lsn,
-            };
-            if reached {
+            if state.reached(lsn, goal) {
                 return Ok(());
             }
             if !state.io_in_progress {
                 self.lead_guarded(&mut state, goal == Goal::Durable)?;
-                continue;
-            }
-            if state.round_last_lsn >= lsn && (goal == Goal::Written || state.round_syncs) {
+            } else if state.covered(lsn, goal) {
                 state.sleepers.push(Sleeper { lsn, goal, thread: thread::current() });
                 let expected = state.last_sync + GATHER_IDLE;
                 drop(state);
                 return self.sleep(lsn, goal, expected);
+            } else {
+                self.next_round.wait(&mut state);
             }
-            self.next_round.wait(&mut state);
         }
     }
 
@@ -275,32 +308,21 @@ impl Shared {
         lsn: u64,
         goal: Goal,
     ) -> Result<()> {
-        debug_assert!(lsn < state.encoder.next_lsn(), "waiting for an LSN never assigned");
-        if goal == Goal::Durable {
-            state.sync_wanted = state.sync_wanted.max(lsn);
-        }
+        state.want(lsn, goal);
         // Bounded: every pass either returns, or waits for a round, or runs one that writes
         // everything encoded so far; two rounds always cover `lsn`.
         loop {
             Self::check_poisoned(state)?;
-            let reached = match goal {
-                Goal::Written => state.written_lsn >= lsn,
-                Goal::Durable => state.durable_lsn >= lsn,
-            };
-            if reached {
+            if state.reached(lsn, goal) {
                 return Ok(());
             }
-            if state.io_in_progress {
-                let covered =
-                    state.round_last_lsn >= lsn && (goal == Goal::Written || state.round_syncs);
-                if covered {
-                    self.round_done.wait(state);
-                } else {
-                    self.next_round.wait(state);
-                }
-                continue;
+            if !state.io_in_progress {
+                self.lead_guarded(state, goal == Goal::Durable)?;
+            } else if state.covered(lsn, goal) {
+                self.round_done.wait(state);
+            } else {
+                self.next_round.wait(state);
             }
-            self.lead_guarded(state, goal == Goal::Durable)?;
         }
     }
 
@@ -420,7 +442,9 @@ impl Shared {
                 }
                 self.round_done.notify_all();
                 self.next_round.notify_one();
-                MutexGuard::unlocked(state, || woken.into_iter().for_each(|t| t.unpark()));
+                if !woken.is_empty() {
+                    MutexGuard::unlocked(state, || woken.into_iter().for_each(|t| t.unpark()));
+                }
                 Ok(())
             }
             Err(error) => {

@@ -13,7 +13,7 @@ use crate::{
     encoder::{Encoder, Position},
     error::{Error, Result},
     format::SegmentHeader,
-    group_commit::{Goal, Io, Shared, State},
+    group_commit::{Goal, Io, Published, Shared, State},
     options::{Durability, WalOptions},
     recovery,
     replay::WalIter,
@@ -110,11 +110,8 @@ impl Wal {
             io: Mutex::new(Io { file, segment: tail.segment, allocated: tail.offset }),
             segments: Mutex::new(index),
             counters: Default::default(),
-            published: Default::default(),
+            published: Published::at(last_lsn),
         });
-        shared.published.encoded.store(last_lsn, std::sync::atomic::Ordering::Release);
-        shared.published.written.store(last_lsn, std::sync::atomic::Ordering::Release);
-        shared.published.durable.store(last_lsn, std::sync::atomic::Ordering::Release);
         let syncer = syncer::spawn(Arc::clone(&shared))?;
         Ok(Wal { shared, syncer: Some(syncer) })
     }

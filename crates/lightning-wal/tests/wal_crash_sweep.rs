@@ -118,11 +118,7 @@ fn power_cut_at_every_durability_point_of_a_mixed_workload() {
     assert!(points > 150, "rolls, syncs, removals and reopens: {points} points");
     verify(&dry, &outcome, "dry run");
     for n in 1..=points {
-        for crash in [
-            FaultKind::CrashAfterPoint { n, cut: PowerCut::DropUnsynced },
-            FaultKind::CrashBeforePoint { n, cut: PowerCut::TearUnsynced { seed: n } },
-            FaultKind::CrashBeforePoint { n, cut: PowerCut::ReorderUnsynced { seed: n } },
-        ] {
+        for crash in FaultKind::crashes_at(n) {
             let fs = FaultFs::new();
             fs.inject(crash);
             let mut outcome = Outcome::default();

@@ -127,11 +127,7 @@ fn a_crash_at_any_point_of_a_truncation_leaves_a_readable_log() {
     assert!(points >= 8, "several removals, each with a directory sync: {points}");
     assert!(dry.list(dir()).unwrap().len() < 4);
     for n in 1..=points {
-        for crash in [
-            FaultKind::CrashAfterPoint { n, cut: PowerCut::DropUnsynced },
-            FaultKind::CrashBeforePoint { n, cut: PowerCut::TearUnsynced { seed: n } },
-            FaultKind::CrashBeforePoint { n, cut: PowerCut::ReorderUnsynced { seed: n } },
-        ] {
+        for crash in FaultKind::crashes_at(n) {
             let (fs, _) = truncate_with(Some(crash), target);
             assert!(fs.is_dead(), "{crash:?} fired");
             fs.restart();

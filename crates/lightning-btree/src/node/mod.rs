@@ -333,11 +333,16 @@ impl Node {
 
     /// The full key of entry `i`.
     pub(crate) fn key(&self, i: usize) -> Vec<u8> {
-        let (prefix, suffix) = (self.prefix(), self.suffix(i));
-        let mut key = Vec::with_capacity(prefix.len() + suffix.len());
-        key.extend_from_slice(prefix);
-        key.extend_from_slice(suffix);
+        let mut key = Vec::with_capacity(self.prefix().len() + self.suffix(i).len());
+        self.key_into(i, &mut key);
         key
+    }
+
+    /// Writes the full key of entry `i` into `out` (cleared first), reusing its allocation.
+    pub(crate) fn key_into(&self, i: usize, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(self.prefix());
+        out.extend_from_slice(self.suffix(i));
     }
 
     /// True if entry `i` has user key `key`.

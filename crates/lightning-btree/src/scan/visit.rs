@@ -57,9 +57,7 @@ impl Sink for Lender<'_, '_> {
         let key = if leaf.prefix().is_empty() {
             leaf.suffix(i)
         } else {
-            self.key.clear();
-            self.key.extend_from_slice(leaf.prefix());
-            self.key.extend_from_slice(leaf.suffix(i));
+            leaf.key_into(i, &mut self.key);
             &self.key
         };
         let commit_ts = Timestamp(leaf.ts(i));

@@ -39,13 +39,10 @@ pub fn dump(context: &Context, args: &DumpArgs) -> CliResult {
         Some(name) => Some(existing_keyspace(&db, name)?),
         None => None,
     };
-    let entries = || match &keyspace {
-        Some(keyspace) => keyspace.iter(),
-        None => db.iter(),
-    };
     match &args.output {
         None => {
-            write_dump(entries()?, stdout(), format, "standard output")?;
+            let entries = entries(&db, keyspace.as_ref())?;
+            write_dump(entries, stdout(), format, "standard output")?;
         }
         Some(path) => {
             let file_error = |e| CliError::io(format!("writing {}", path.display()), e);
@@ -55,7 +52,8 @@ pub fn dump(context: &Context, args: &DumpArgs) -> CliResult {
             };
             let temp = tempfile::NamedTempFile::new_in(dir).map_err(file_error)?;
             let target = path.display().to_string();
-            let count = write_dump(entries()?, BufWriter::new(temp.as_file()), format, &target)?;
+            let entries = entries(&db, keyspace.as_ref())?;
+            let count = write_dump(entries, BufWriter::new(temp.as_file()), format, &target)?;
             temp.as_file().sync_all().map_err(file_error)?;
             temp.persist(path).map_err(|e| file_error(e.error))?;
             eprintln!("dumped {count} entries to {}", path.display());
@@ -72,6 +70,14 @@ pub fn dump(context: &Context, args: &DumpArgs) -> CliResult {
         }
     }
     close(db)
+}
+
+/// Every entry of `keyspace`, or of the default keyspace.
+fn entries(db: &Database, keyspace: Option<&Keyspace>) -> CliResult<Iter> {
+    Ok(match keyspace {
+        Some(keyspace) => keyspace.iter()?,
+        None => db.iter()?,
+    })
 }
 
 /// The keyspace `name`, which must exist (dumping a keyspace must not create it).
@@ -129,10 +135,7 @@ fn load_from(
     let db = context.open("load", OpenMode::CreateIfMissing)?;
     let keyspace = args.keyspace.as_deref().map(|name| db.keyspace(name)).transpose()?;
     // The iterator is dropped at once: a live one would keep the database from closing.
-    let occupied = match &keyspace {
-        Some(keyspace) => keyspace.iter()?.next().transpose()?.is_some(),
-        None => db.iter()?.next().transpose()?.is_some(),
-    };
+    let occupied = entries(&db, keyspace.as_ref())?.next().transpose()?.is_some();
     if !args.merge && occupied {
         let what = match &args.keyspace {
             Some(name) => format!("keyspace {name:?} of the database at {}", dir.display()),

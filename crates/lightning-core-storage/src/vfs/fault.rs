@@ -99,6 +99,19 @@ pub enum FaultKind {
     },
 }
 
+impl FaultKind {
+    /// The crashes a power-cut sweep tries at durability point `n`: just after it with every
+    /// unsynced write lost, and just before it with unsynced writes torn, or reordered
+    /// (seeded by `n`, so a failing case replays).
+    pub fn crashes_at(n: u64) -> [FaultKind; 3] {
+        [
+            FaultKind::CrashAfterPoint { n, cut: PowerCut::DropUnsynced },
+            FaultKind::CrashBeforePoint { n, cut: PowerCut::TearUnsynced { seed: n } },
+            FaultKind::CrashBeforePoint { n, cut: PowerCut::ReorderUnsynced { seed: n } },
+        ]
+    }
+}
+
 /// What a power cut keeps of the bytes that were written but not synced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PowerCut {
