@@ -3,7 +3,9 @@
 //! - the first non-empty line is a `//!` doc comment (each file says what it is for);
 //! - at most [`MAX_LINES`] lines (small files split by concept);
 //! - no leftover placeholder macros (`todo`, `unimplemented`) and no `ignore` test attribute,
-//!   not even in comments or strings.
+//!   not even in comments or strings;
+//! - the docs stay true ([`truth`]): every `docs/….md` path named in code or a crate README
+//!   exists, and no crate with code says it is not implemented.
 //!
 //! The forbidden strings are assembled with `concat!` so that this file and its tests never
 //! contain them and tidy needs no exemption for itself.
@@ -114,7 +116,7 @@ fn relative(root: &Path, path: &Path) -> String {
     parts.join("/")
 }
 
-/// Checks every `.rs` file under `root`.
+/// Checks every `.rs` file under `root`, and every crate's README and status.
 pub fn check_tree(root: &Path) -> Result<(usize, Vec<Offence>)> {
     let files = rust_files(root)?;
     let mut offences = Vec::new();
@@ -122,7 +124,10 @@ pub fn check_tree(root: &Path) -> Result<(usize, Vec<Offence>)> {
         let path = relative(root, file);
         match fs::read(file) {
             Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(contents) => offences.extend(check_file(&path, &contents)),
+                Ok(contents) => {
+                    offences.extend(check_file(&path, &contents));
+                    offences.extend(truth::check_doc_paths(root, file, &path, &contents));
+                }
                 Err(_) => offences.push(Offence {
                     path,
                     line: None,
@@ -131,6 +136,18 @@ pub fn check_tree(root: &Path) -> Result<(usize, Vec<Offence>)> {
             },
             Err(error) => return Err(Error::failed(format!("cannot read {path}: {error}"))),
         }
+    }
+    for dir in truth::crate_dirs(root)? {
+        let readme = dir.join("README.md");
+        if let Ok(contents) = fs::read_to_string(&readme) {
+            offences.extend(truth::check_doc_paths(
+                root,
+                &readme,
+                &relative(root, &readme),
+                &contents,
+            ));
+        }
+        offences.extend(truth::check_crate_status(root, &dir)?);
     }
     Ok((files.len(), offences))
 }
@@ -153,6 +170,8 @@ pub fn run(root: &Path) -> Result {
         files.len()
     )))
 }
+
+pub mod truth;
 
 #[cfg(test)]
 mod tests;

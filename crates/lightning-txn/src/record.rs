@@ -1,14 +1,9 @@
 //! The commit record: what one committed transaction (or write batch) puts in the WAL.
 //!
 //! The WAL frames and checksums records, so a record that reaches replay is complete; this
-//! format only has to be exact and versioned. Little-endian; see `docs/format/txn-record.md`.
-//!
-//! | offset | size | field |
-//! |---|---|---|
-//! | 0 | 1 | record version (1) |
-//! | 1 | 8 | commit timestamp |
-//! | 9 | 4 | number of writes `n` |
-//! | 13 | … | `n` writes: kind (1 byte: 1 put, 2 delete), key length (u32), key, and for a put value length (u32), value |
+//! format only has to be exact and versioned. The byte-by-byte specification, with the rules
+//! `decode` enforces, is `docs/format/txn-record.md`; the constants below are the one layout
+//! description in code.
 //!
 //! An empty WAL record is padding written by recovery (it carries no commit) and is skipped.
 
@@ -19,10 +14,19 @@ use lightning_core_storage::{
 
 use crate::{Error, Result};
 
+/// Byte 0: the record version.
 const VERSION: u8 = 1;
+/// Offset of the commit timestamp (u64, little-endian).
+const COMMIT_TS_OFFSET: usize = 1;
+/// Offset of the write count (u32, little-endian).
+const COUNT_OFFSET: usize = COMMIT_TS_OFFSET + 8;
+/// Where the writes start.
+const HEADER_LEN: usize = COUNT_OFFSET + 4;
+/// The fewest bytes a write takes (kind and key length).
+const MIN_WRITE_LEN: usize = 1 + 4;
 const KIND_PUT: u8 = 1;
 const KIND_DELETE: u8 = 2;
-const HEADER_LEN: usize = 1 + 8 + 4;
+const _: () = assert!(HEADER_LEN == 13, "the header of docs/format/txn-record.md");
 
 /// A decoded commit record.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +97,7 @@ pub fn decode(bytes: &[u8]) -> Result<CommitRecord> {
     let commit_ts = Timestamp(u64::from_le_bytes(reader.take(8)?.try_into().expect("8 bytes")));
     let count = reader.u32()?;
     // Each write takes at least 5 bytes: a count beyond that is damage, not a reason to loop.
-    if count > bytes.len() / 5 {
+    if count > bytes.len() / MIN_WRITE_LEN {
         return Err(corrupt(format!("record claims {count} writes in {} bytes", bytes.len())));
     }
     let mut batch = EngineBatch::new();
@@ -149,7 +153,7 @@ mod tests {
         bad_kind[HEADER_LEN] = 9;
         assert!(decode(&bad_kind).is_err(), "unknown kind");
         let mut huge = bytes;
-        huge[9..13].copy_from_slice(&u32::MAX.to_le_bytes());
+        huge[COUNT_OFFSET..HEADER_LEN].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(decode(&huge).is_err(), "absurd count");
     }
 }
