@@ -197,6 +197,12 @@ impl Oracle {
         ts
     }
 
+    /// The last commit timestamp handed out (published or not). Taken under the commit lock,
+    /// so it covers every commit that has passed its lock check.
+    pub fn last_assigned(&self) -> Timestamp {
+        Timestamp(self.commit.lock().next_ts - 1)
+    }
+
     /// Marks `ts` as published (durable as asked and applied, or failed) and advances
     /// `visible` past every published timestamp.
     pub fn publish(&self, ts: Timestamp) {

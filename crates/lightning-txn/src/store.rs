@@ -30,7 +30,8 @@ use lightning_wal::{Durability, Wal};
 use parking_lot::Mutex;
 
 use crate::{
-    Error, Isolation, LockManager, Result, Snapshot, Transaction, TxnId, TxnOptions, TxnStats,
+    Error, Isolation, LockManager, LockMode, Result, Snapshot, Transaction, TxnId, TxnOptions,
+    TxnStats,
     apply_order::ApplyOrder,
     merge::TxnIter,
     oracle::{Oracle, Validation},
@@ -65,6 +66,18 @@ impl fmt::Debug for StoreInner {
             .field("visible", &self.oracle.visible())
             .finish_non_exhaustive()
     }
+}
+
+/// The committer id of a plain write that holds no locks (transaction ids start at 1).
+pub(crate) const NO_TXN: TxnId = TxnId(0);
+
+/// How [`TxnStore::commit_batch`] ended.
+#[derive(Debug)]
+pub(crate) enum Commit {
+    /// Committed at this timestamp.
+    Done(Timestamp),
+    /// Nothing was logged: another transaction holds a lock on this key of the batch.
+    LockedByOther(Vec<u8>),
 }
 
 /// A transactional store: MVCC transactions over one engine and one WAL. Cheap to clone.
@@ -138,7 +151,7 @@ impl TxnStore {
     /// Starts a transaction.
     pub fn begin(&self, isolation: Isolation) -> Result<Transaction> {
         self.check_writable()?;
-        let id = TxnId(self.inner.next_txn_id.fetch_add(1, Ordering::Relaxed));
+        let id = self.new_txn_id();
         let start_ts = self.inner.oracle.register_snapshot();
         self.inner.counters.active.fetch_add(1, Ordering::Relaxed);
         Ok(Transaction::new(self.clone(), id, isolation, start_ts))
@@ -164,8 +177,49 @@ impl TxnStore {
     }
 
     /// Applies `batch` atomically, without a transaction's validation (last writer wins).
+    /// Keys that transactions hold locks on (`get_for_update`, `lock`) are waited for like any
+    /// writer does, up to the lock timeout: a plain write never lands between a locker's read
+    /// and its write. When no lock is held anywhere this costs one atomic load.
+    ///
+    /// # Errors
+    /// As a commit, plus [`Error::LockTimeout`] and [`Error::Deadlock`] while waiting.
     pub fn write(&self, batch: EngineBatch, durability: Durability) -> Result<Timestamp> {
-        self.commit_batch(&batch, durability, None)
+        // The locks this write took while waiting, under an id of its own (made on first need).
+        let mut waited: Option<(TxnId, Vec<Vec<u8>>)> = None;
+        let result = loop {
+            let owner = waited.as_ref().map_or(NO_TXN, |(id, _)| *id);
+            match self.commit_batch(&batch, durability, None, owner) {
+                Ok(Commit::Done(ts)) => break Ok(ts),
+                Ok(Commit::LockedByOther(key)) => {
+                    let (id, locked) =
+                        waited.get_or_insert_with(|| (self.new_txn_id(), Vec::new()));
+                    match self.lock_for_commit(*id, &key) {
+                        Ok(()) => locked.push(key),
+                        Err(e) => break Err(e),
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        if let Some((id, locked)) = waited {
+            self.inner.locks.release_all(id, locked.iter().map(Vec::as_slice));
+        }
+        result
+    }
+
+    /// Waits for an exclusive lock on `key` for the committer `id` (a transaction or a plain
+    /// write), counting deadlocks.
+    pub(crate) fn lock_for_commit(&self, id: TxnId, key: &[u8]) -> Result<()> {
+        let timeout = self.inner.options.lock_timeout;
+        self.inner.locks.lock(id, key, LockMode::Exclusive, timeout).inspect_err(|e| {
+            if matches!(e, Error::Deadlock { .. }) {
+                self.inner.counters.deadlocks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+
+    fn new_txn_id(&self) -> TxnId {
+        TxnId(self.inner.next_txn_id.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Refuses, before anything is logged, a batch the engine or the log would refuse: once a
@@ -193,18 +247,29 @@ impl TxnStore {
         Ok(())
     }
 
-    /// The commit path shared by transactions and write batches (see the module docs).
+    /// The commit path shared by transactions and write batches (see the module docs), for
+    /// the committer `owner` (its locks do not block it; [`NO_TXN`] for a plain write that
+    /// holds none). Returns [`Commit::LockedByOther`] without logging anything if another
+    /// transaction holds a lock on a key of `batch`: the caller waits for that lock outside
+    /// the commit lock and calls again.
     pub(crate) fn commit_batch(
         &self,
         batch: &EngineBatch,
         durability: Durability,
         validation: Option<&Validation<'_>>,
-    ) -> Result<Timestamp> {
+        owner: TxnId,
+    ) -> Result<Commit> {
         self.check_writable()?;
         self.check_limits(batch)?;
         let inner = &self.inner;
         let (ts, lsn) = {
             let mut state = inner.oracle.lock_commit();
+            // Checked under the commit lock: a lock granted after this check is taken by a
+            // locker that then reads at or above this commit (see `Oracle::last_assigned`).
+            let keys = batch.ops().iter().map(|op| op.key());
+            if let Some(key) = inner.locks.first_held_by_other(owner, keys) {
+                return Ok(Commit::LockedByOther(key.to_vec()));
+            }
             if let Some(validation) = validation {
                 inner.oracle.validate(&state, validation).inspect_err(|_| {
                     inner.counters.conflicts.fetch_add(1, Ordering::Relaxed);
@@ -244,7 +309,7 @@ impl TxnStore {
         inner.oracle.publish(ts);
         inner.oracle.wait_visible(ts)?;
         inner.counters.commits.fetch_add(1, Ordering::Relaxed);
-        Ok(ts)
+        Ok(Commit::Done(ts))
     }
 
     fn poisoned_error(&self) -> Error {

@@ -15,7 +15,7 @@ use lightning_wal::Durability;
 
 use crate::{
     Error, Isolation, LockMode, Result, TxnId, TxnStore, merge::TxnIter, oracle::Validation,
-    snapshot::SnapshotGuard,
+    snapshot::SnapshotGuard, store::Commit,
 };
 
 /// A transaction. Writes are buffered until [`Transaction::commit`]; dropping an uncommitted
@@ -108,7 +108,12 @@ impl Transaction {
     /// this transaction began is a `Conflict` at once rather than at commit.
     pub fn get_for_update(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.lock(key, LockMode::Exclusive)?;
-        if self.isolation != Isolation::ReadCommitted && !self.writes.contains_key(key) {
+        if self.isolation == Isolation::ReadCommitted {
+            // A plain write that checked the lock table before this lock was granted has its
+            // timestamp already (it checks under the commit lock): read at or above it.
+            let oracle = &self.store.inner.oracle;
+            oracle.wait_visible(oracle.last_assigned())?;
+        } else if !self.writes.contains_key(key) {
             let latest = self.store.inner.engine.get(key, Timestamp::MAX)?;
             let in_flight_or_newer = {
                 let state = self.store.inner.oracle.lock_commit();
@@ -254,16 +259,6 @@ impl Transaction {
         if self.writes.is_empty() {
             return Ok(self.start_ts);
         }
-        // Respect pessimistic locks others hold on keys we write: wait for them (with deadlock
-        // detection) before validating, so a locker's update is never overwritten blindly.
-        if self.store.inner.locks.any_held() {
-            let keys: Vec<Vec<u8>> = self.writes.keys().cloned().collect();
-            for key in keys {
-                if self.store.inner.locks.held_by_other(self.id, &key) {
-                    self.lock(&key, LockMode::Exclusive)?;
-                }
-            }
-        }
         let mut batch = EngineBatch::new();
         for (key, value) in &self.writes {
             match value {
@@ -271,7 +266,20 @@ impl Transaction {
                 None => batch.delete(key.clone()),
             }
         }
-        let validation = match self.isolation {
+        // Pessimistic locks others hold on keys we write are waited for (with deadlock
+        // detection) and the commit retried, so a locker's update is never overwritten blindly.
+        let store = self.store.clone();
+        loop {
+            match store.commit_batch(&batch, durability, self.validation().as_ref(), self.id)? {
+                Commit::Done(ts) => return Ok(ts),
+                Commit::LockedByOther(key) => self.lock(&key, LockMode::Exclusive)?,
+            }
+        }
+    }
+
+    /// What the commit must check, per isolation level.
+    fn validation(&self) -> Option<Validation<'_>> {
+        match self.isolation {
             Isolation::ReadCommitted => None,
             Isolation::Snapshot => Some(Validation {
                 start_ts: self.start_ts,
@@ -284,8 +292,7 @@ impl Transaction {
                 reads: self.reads.iter().map(Vec::as_slice).collect(),
                 ranges: self.read_ranges.iter().collect(),
             }),
-        };
-        self.store.commit_batch(&batch, durability, validation.as_ref())
+        }
     }
 
     /// Abandons the transaction: nothing it wrote is applied.
