@@ -33,6 +33,7 @@ use crate::{
     Error, Isolation, LockManager, LockMode, Result, Snapshot, Transaction, TxnId, TxnOptions,
     TxnStats,
     apply_order::ApplyOrder,
+    horizon::SnapshotLimits,
     merge::TxnIter,
     oracle::{Oracle, Validation},
     record, recovery,
@@ -138,7 +139,13 @@ impl TxnStore {
             apply_order,
             engine,
             wal,
-            oracle: Oracle::new(report.last_commit_ts),
+            oracle: Oracle::new(
+                report.last_commit_ts,
+                SnapshotLimits {
+                    max_age: options.max_snapshot_age,
+                    max_retained_versions: options.max_retained_versions,
+                },
+            ),
             locks: LockManager::new(),
             options,
             next_txn_id: AtomicU64::new(1),
@@ -148,11 +155,16 @@ impl TxnStore {
         Ok((TxnStore { inner: Arc::new(inner) }, report))
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. Snapshot and serializable transactions register their snapshot
+    /// (holding the GC horizon down until they end); read-committed ones read the latest
+    /// visible data and hold nothing.
     pub fn begin(&self, isolation: Isolation) -> Result<Transaction> {
         self.check_writable()?;
         let id = self.new_txn_id();
-        let start_ts = self.inner.oracle.register_snapshot();
+        let start_ts = match isolation {
+            Isolation::ReadCommitted => self.inner.oracle.visible(),
+            Isolation::Snapshot | Isolation::Serializable => self.inner.oracle.register_snapshot(),
+        };
         self.inner.counters.active.fetch_add(1, Ordering::Relaxed);
         Ok(Transaction::new(self.clone(), id, isolation, start_ts))
     }
@@ -349,7 +361,7 @@ impl TxnStore {
         Ok(())
     }
 
-    /// The oldest timestamp a live reader may use.
+    /// The oldest timestamp a live reader may use (expired snapshots do not count).
     pub fn gc_horizon(&self) -> Timestamp {
         self.inner.oracle.horizon()
     }
@@ -391,6 +403,7 @@ impl TxnStore {
     pub fn stats(&self) -> TxnStats {
         let counters = &self.inner.counters;
         let oldest = self.inner.oracle.oldest_snapshot();
+        let committed = self.inner.oracle.committed_stats();
         TxnStats {
             commits: counters.commits.load(Ordering::Relaxed),
             aborts: counters.aborts.load(Ordering::Relaxed),
@@ -403,6 +416,8 @@ impl TxnStore {
             visible_ts: self.inner.oracle.visible(),
             gc_horizon: self.gc_horizon(),
             locks: self.inner.locks.stats(),
+            conflict_table_keys: committed.keys as u64,
+            conflict_table_examined: committed.examined,
         }
     }
 }

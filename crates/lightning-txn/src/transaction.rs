@@ -70,10 +70,14 @@ impl Transaction {
         self.start_ts
     }
 
-    fn read_ts(&self) -> Timestamp {
+    /// A registration of the timestamp a scan reads at: this transaction's snapshot, or under
+    /// read committed a new one at the latest visible timestamp (held by the scan only).
+    fn read_view(&self) -> SnapshotGuard {
         match self.isolation {
-            Isolation::ReadCommitted => self.store.inner.oracle.visible(),
-            Isolation::Snapshot | Isolation::Serializable => self.start_ts,
+            Isolation::ReadCommitted => SnapshotGuard::latest(&self.store),
+            Isolation::Snapshot | Isolation::Serializable => {
+                SnapshotGuard::at(&self.store, self.start_ts)
+            }
         }
     }
 
@@ -99,7 +103,18 @@ impl Transaction {
             return Ok(own.clone());
         }
         self.track_read(key)?;
-        let version = self.store.inner.engine.get(key, self.read_ts())?;
+        let inner = &self.store.inner;
+        let version = match self.isolation {
+            Isolation::ReadCommitted => {
+                let read = inner.oracle.plain_read();
+                inner.engine.get(key, read.timestamp())?
+            }
+            Isolation::Snapshot | Isolation::Serializable => {
+                let version = inner.engine.get(key, self.start_ts)?;
+                inner.oracle.check_snapshot(self.start_ts)?;
+                version
+            }
+        };
         Ok(version.and_then(|v| v.value))
     }
 
@@ -201,16 +216,17 @@ impl Transaction {
     /// The entries of `range` as this transaction sees them, in `direction` order. Under
     /// serializable isolation the range joins the read set (phantoms are detected).
     pub fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnIter> {
-        let read_ts = self.read_ts();
-        self.scan_at(range, direction, read_ts)
+        let view = self.read_view();
+        self.scan_at(range, direction, view)
     }
 
     /// Two scans of `range`, forward and reverse, of the same view (under read committed, at
     /// the same timestamp): the two ends of one double-ended iterator.
     pub fn scan_both_ends(&mut self, range: KeyRange) -> Result<(TxnIter, TxnIter)> {
-        let read_ts = self.read_ts();
-        let forward = self.scan_at(range.clone(), Direction::Forward, read_ts)?;
-        let reverse = self.scan_at(range, Direction::Reverse, read_ts)?;
+        let view = self.read_view();
+        let other_end = SnapshotGuard::at(&self.store, view.timestamp());
+        let forward = self.scan_at(range.clone(), Direction::Forward, view)?;
+        let reverse = self.scan_at(range, Direction::Reverse, other_end)?;
         Ok((forward, reverse))
     }
 
@@ -218,7 +234,7 @@ impl Transaction {
         &mut self,
         range: KeyRange,
         direction: Direction,
-        read_ts: Timestamp,
+        view: SnapshotGuard,
     ) -> Result<TxnIter> {
         if self.isolation == Isolation::Serializable {
             self.check_read_set_room()?;
@@ -236,9 +252,8 @@ impl Transaction {
         if direction == Direction::Reverse {
             own.reverse();
         }
-        let engine = self.store.inner.engine.scan(range, read_ts, direction)?;
-        let guard = SnapshotGuard::at(&self.store, self.start_ts);
-        Ok(TxnIter::new(engine, own, direction).with_guard(guard))
+        let engine = self.store.inner.engine.scan(range, view.timestamp(), direction)?;
+        Ok(TxnIter::new(engine, own, direction).with_guard(view))
     }
 
     /// Commits with the store's default durability.
@@ -307,7 +322,9 @@ impl Transaction {
         self.finished = true;
         let inner = &self.store.inner;
         inner.locks.release_all(self.id, self.locked.iter().map(Vec::as_slice));
-        inner.oracle.release_snapshot(self.start_ts);
+        if self.isolation != Isolation::ReadCommitted {
+            inner.oracle.release_snapshot(self.start_ts);
+        }
         inner.counters.active.fetch_sub(1, Ordering::Relaxed);
         if !committed {
             inner.counters.aborts.fetch_add(1, Ordering::Relaxed);
