@@ -3,10 +3,12 @@
 //! Commit path (one function, [`TxnStore::commit_batch`], used by transactions and plain write
 //! batches alike):
 //!
-//! 1. under the commit lock: validate (per isolation level), assign the commit timestamp, and
-//!    append the commit record to the WAL — so timestamp order is log order;
-//! 2. outside the lock: for `Immediate`, wait for the WAL sync that covers the record (group
-//!    commit: concurrent committers share one fsync);
+//! 1. under the commit lock: check that no other transaction holds a lock on a key written,
+//!    validate (per isolation level), assign the commit timestamp, and append the commit
+//!    record to the WAL without I/O ([`Wal::append_deferred`]) — so timestamp order is log
+//!    order and the lock is never held across a write or an fsync;
+//! 2. outside the lock: wait for the WAL write (`Eventual`) or sync (`Immediate`) that covers
+//!    the record (group commit: concurrent committers share one write and one fsync);
 //! 3. apply the versioned writes to the engine;
 //! 4. publish the timestamp and wait until it is visible, so the caller's next read sees it.
 //!
@@ -274,7 +276,7 @@ impl TxnStore {
         self.check_writable()?;
         self.check_limits(batch)?;
         let inner = &self.inner;
-        let (ts, lsn) = {
+        let (ts, pending) = {
             let mut state = inner.oracle.lock_commit();
             // Checked under the commit lock: a lock granted after this check is taken by a
             // locker that then reads at or above this commit (see `Oracle::last_assigned`).
@@ -289,14 +291,11 @@ impl TxnStore {
             }
             let ts = inner.oracle.assign(&mut state, batch.ops().iter().map(|op| op.key()));
             let record = record::encode(ts, batch);
-            // Immediate commits append without syncing here and sync outside the lock, so that
-            // concurrent committers share one fsync.
-            let append_durability = match durability {
-                Durability::Immediate | Durability::None => Durability::None,
-                Durability::Eventual => Durability::Eventual,
-            };
-            match inner.wal.append(&record, append_durability) {
-                Ok(lsn) => (ts, lsn),
+            // Appended without I/O here: the write (and for Immediate the sync) happens below,
+            // outside the lock, so concurrent committers share one write and one fsync and no
+            // commit waits for another's I/O to take the lock.
+            match inner.wal.append_deferred(&[&record], durability) {
+                Ok(pending) => (ts, pending),
                 Err(e) => {
                     drop(state);
                     return Err(self.fail(e.into()));
@@ -306,11 +305,11 @@ impl TxnStore {
         // From here on the commit is in the log: any failure or panic poisons the store (and
         // the timestamp is never published, so no reader sees a half-applied commit).
         let guard = FailOnUnwind { store: self, armed: true };
-        if durability == Durability::Immediate
-            && let Err(e) = inner.wal.sync_to(lsn)
-        {
-            return Err(guard.fail(e.into()));
-        }
+        // Immediate: durable; Eventual: written (survives a process kill) before it returns.
+        let lsn = match pending.wait() {
+            Ok(lsn) => lsn,
+            Err(e) => return Err(guard.fail(e.into())),
+        };
         let stop = || inner.poisoned.lock().is_some();
         match inner.apply_order.in_turn(lsn, stop, || inner.engine.apply(batch, ts, lsn)) {
             Some(Ok(())) => {}
