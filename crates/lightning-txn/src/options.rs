@@ -22,7 +22,8 @@ use lightning_wal::Durability;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum Isolation {
     /// Every read sees the latest committed data; writes are buffered and applied at commit,
-    /// last committer wins (no conflict check).
+    /// last committer wins (no conflict check). Registers no snapshot, so an open read-committed
+    /// transaction does not hold garbage collection back.
     ReadCommitted,
     /// Reads come from one snapshot taken at `begin`; of two concurrent transactions writing the
     /// same key, the later committer aborts with `Conflict` (first committer wins).

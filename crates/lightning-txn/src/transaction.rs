@@ -65,7 +65,8 @@ impl Transaction {
         self.isolation
     }
 
-    /// The snapshot timestamp it reads at (read committed reads newer data).
+    /// The snapshot timestamp it reads at (under read committed: the latest visible timestamp
+    /// when it began; its reads see newer data, and it registers no snapshot).
     pub fn start_ts(&self) -> Timestamp {
         self.start_ts
     }
@@ -129,6 +130,8 @@ impl Transaction {
             let oracle = &self.store.inner.oracle;
             oracle.wait_visible(oracle.last_assigned())?;
         } else if !self.writes.contains_key(key) {
+            // An expired snapshot is that, not a conflict.
+            self.store.inner.oracle.check_snapshot(self.start_ts)?;
             let latest = self.store.inner.engine.get(key, Timestamp::MAX)?;
             let in_flight_or_newer = {
                 let state = self.store.inner.oracle.lock_commit();

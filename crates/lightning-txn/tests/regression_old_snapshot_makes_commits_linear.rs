@@ -61,6 +61,7 @@ fn a_snapshot_past_max_retained_versions_is_too_old_and_frees_the_horizon() {
         let old = store.snapshot();
         let mut tx = store.begin(Isolation::Snapshot).unwrap();
         tx.put(b"t", b"1").unwrap();
+        let mut locker = store.begin(Isolation::Serializable).unwrap();
         assert_eq!(old.get(&1_000u64.to_be_bytes()).unwrap().unwrap(), b"v");
         for key in 0..40 {
             put(&store, key);
@@ -82,6 +83,8 @@ fn a_snapshot_past_max_retained_versions_is_too_old_and_frees_the_horizon() {
         assert!(message.contains("max_retained_versions (50)"), "{message}");
         let scan = old.scan(KeyRange::all(), Direction::Forward).unwrap().next();
         assert!(matches!(scan, Some(Err(Error::SnapshotTooOld { .. }))), "{scan:?}");
+        let locked = locker.get_for_update(b"z").unwrap_err();
+        assert!(matches!(locked, Error::SnapshotTooOld { .. }), "not a conflict: {locked:?}");
         let commit = tx.commit().unwrap_err();
         assert!(matches!(commit, Error::SnapshotTooOld { .. }), "{commit:?}");
         let fresh = store.snapshot();
