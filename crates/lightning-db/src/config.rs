@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use lightning_core_storage::page::PageSize;
-use lightning_txn::Isolation;
+use lightning_txn::{Isolation, TxnOptions};
 use lightning_wal::Durability;
 
 /// Which storage engine holds the data. Fixed when a database is created.
@@ -47,6 +47,8 @@ pub struct Config {
     pub(crate) sync_interval: Duration,
     pub(crate) checkpoint_interval: Duration,
     pub(crate) lock_timeout: Duration,
+    pub(crate) max_snapshot_age: Option<Duration>,
+    pub(crate) max_retained_versions: usize,
     pub(crate) create_if_missing: bool,
 }
 
@@ -62,6 +64,8 @@ impl Default for Config {
             sync_interval: Duration::from_millis(100),
             checkpoint_interval: Duration::from_secs(5),
             lock_timeout: Duration::from_secs(10),
+            max_snapshot_age: TxnOptions::default().max_snapshot_age,
+            max_retained_versions: TxnOptions::default().max_retained_versions,
             create_if_missing: true,
         }
     }
@@ -123,6 +127,24 @@ impl Config {
     /// How long `get_for_update` waits for a lock.
     pub fn lock_timeout(mut self, timeout: Duration) -> Self {
         self.lock_timeout = timeout;
+        self
+    }
+
+    /// Longest a snapshot (a `Snapshot`, an iterator, or a snapshot/serializable transaction)
+    /// may hold garbage collection back while newer commits exist. Past it, the snapshot is
+    /// expired at the next commit or background collection: its reads and its commit fail
+    /// with [`crate::Error::SnapshotTooOld`], and old versions are collected again. No age
+    /// bound by default (see [`Config::max_retained_versions`] for the bound that applies).
+    pub fn max_snapshot_age(mut self, age: Duration) -> Self {
+        self.max_snapshot_age = Some(age);
+        self
+    }
+
+    /// Most key versions that may be committed after the oldest live snapshot before it is
+    /// expired (as with [`Config::max_snapshot_age`]): bounds the memory and the old versions
+    /// a forgotten snapshot keeps alive. Default 1,048,576.
+    pub fn max_retained_versions(mut self, versions: usize) -> Self {
+        self.max_retained_versions = versions;
         self
     }
 

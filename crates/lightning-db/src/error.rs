@@ -91,6 +91,21 @@ pub enum Error {
     #[error("database refuses writes after an earlier failure: {0}")]
     Poisoned(String),
 
+    /// A snapshot (or a snapshot-isolated transaction) was held past a configured bound and
+    /// expired, so garbage collection could move on; take a newer one, or raise the bound.
+    #[error(
+        "snapshot at timestamp {snapshot_ts} is too old: {bound}; read from a newer snapshot, \
+         or raise the bound with Config::{option}"
+    )]
+    SnapshotTooOld {
+        /// The expired snapshot's timestamp.
+        snapshot_ts: u64,
+        /// The bound it passed, in words.
+        bound: String,
+        /// The `Config` method that sets that bound.
+        option: &'static str,
+    },
+
     /// The database was closed.
     #[error("the database is closed")]
     Closed,
@@ -146,6 +161,11 @@ impl From<lightning_txn::Error> for Error {
             e @ E::LockTimeout { .. } => Error::LockTimeout(e.to_string()),
             e @ E::TransactionTooLarge { .. } => Error::TransactionTooLarge(e.to_string()),
             E::Poisoned { reason } => Error::Poisoned(reason),
+            E::SnapshotTooOld { snapshot, bound, .. } => Error::SnapshotTooOld {
+                snapshot_ts: snapshot.0,
+                bound: bound.to_string(),
+                option: bound.option_name(),
+            },
             E::Closed => Error::Closed,
             other => Error::Io(other.to_string()),
         }

@@ -88,6 +88,8 @@ pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
     let txn_options = TxnOptions {
         durability: config.durability,
         lock_timeout: config.lock_timeout,
+        max_snapshot_age: config.max_snapshot_age,
+        max_retained_versions: config.max_retained_versions,
         ..TxnOptions::default()
     };
     let (store, report) = TxnStore::open(engine, wal, txn_options)?;

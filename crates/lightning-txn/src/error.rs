@@ -1,6 +1,8 @@
 //! Errors of the transaction layer.
 
-use std::time::Duration;
+use std::{fmt, time::Duration};
+
+use lightning_core_storage::Timestamp;
 
 use crate::TxnId;
 
@@ -64,9 +66,65 @@ pub enum Error {
         reason: String,
     },
 
+    /// The snapshot (or snapshot-isolated transaction) was expired: it passed a bound on how
+    /// far back a snapshot may hold garbage collection, and the horizon moved past it, so its
+    /// view may be incomplete. Read from a newer snapshot, or raise the bound.
+    #[error(
+        "snapshot at timestamp {} is too old: {bound}, so it was expired and the GC horizon          moved past it (to {}); read from a newer snapshot, or raise the bound          (TxnOptions::{}; Config::{} in lightning-db)",
+        snapshot.0, horizon.0, bound.option_name(), bound.option_name()
+    )]
+    SnapshotTooOld {
+        /// The expired snapshot's timestamp.
+        snapshot: Timestamp,
+        /// The oldest timestamp a snapshot may read at now.
+        horizon: Timestamp,
+        /// The bound it passed.
+        bound: SnapshotBound,
+    },
+
     /// The store was closed.
     #[error("the store is closed")]
     Closed,
+}
+
+/// The bound an expired snapshot passed (see [`Error::SnapshotTooOld`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotBound {
+    /// It was held longer than this while newer commits existed.
+    Age {
+        /// `TxnOptions::max_snapshot_age`.
+        limit: Duration,
+    },
+    /// More than this many key versions were committed after it.
+    RetainedVersions {
+        /// `TxnOptions::max_retained_versions`.
+        limit: usize,
+    },
+}
+
+impl SnapshotBound {
+    /// The option that sets this bound (the same name in `TxnOptions` and the facade's
+    /// `Config`).
+    pub fn option_name(&self) -> &'static str {
+        match self {
+            SnapshotBound::Age { .. } => "max_snapshot_age",
+            SnapshotBound::RetainedVersions { .. } => "max_retained_versions",
+        }
+    }
+}
+
+impl fmt::Display for SnapshotBound {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SnapshotBound::Age { limit } => {
+                write!(f, "it was held longer than max_snapshot_age ({limit:?})")
+            }
+            SnapshotBound::RetainedVersions { limit } => write!(
+                f,
+                "more than max_retained_versions ({limit}) key versions were committed after it"
+            ),
+        }
+    }
 }
 
 impl Error {

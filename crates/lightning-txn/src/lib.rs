@@ -20,7 +20,9 @@
 #![forbid(unsafe_code)]
 
 mod apply_order;
+mod committed;
 mod error;
+mod horizon;
 mod locks;
 mod merge;
 mod options;
@@ -35,7 +37,7 @@ use std::{fmt, time::Duration};
 
 use lightning_core_storage::Timestamp;
 
-pub use error::{Error, Result};
+pub use error::{Error, Result, SnapshotBound};
 pub use locks::{LockManager, LockMode, LockStats};
 pub use merge::{KeyValue, TxnIter};
 pub use options::{Isolation, TxnOptions};
@@ -78,6 +80,11 @@ pub struct TxnStats {
     pub gc_horizon: Timestamp,
     /// Lock manager counters.
     pub locks: LockStats,
+    /// Distinct keys in the oracle's conflict table (keys committed above the GC horizon).
+    pub conflict_table_keys: u64,
+    /// Conflict-table entries examined by pruning since the store opened (each once: the
+    /// pruning work, which stays proportional to what is written however old a snapshot is).
+    pub conflict_table_examined: u64,
 }
 
 /// Renders a key for messages: UTF-8 when printable, hex otherwise, cut at 64 bytes.

@@ -20,7 +20,7 @@ pub struct TxnIter {
     own: std::iter::Peekable<std::vec::IntoIter<OwnWrite>>,
     direction: Direction,
     /// Keeps the read timestamp registered while the iterator lives.
-    _guard: Option<crate::snapshot::SnapshotGuard>,
+    guard: Option<crate::snapshot::SnapshotGuard>,
 }
 
 impl std::fmt::Debug for TxnIter {
@@ -37,13 +37,13 @@ impl TxnIter {
             engine: engine.peekable(),
             own: own.into_iter().peekable(),
             direction,
-            _guard: None,
+            guard: None,
         }
     }
 
     /// Holds `guard` (a registration of the read timestamp) for as long as the iterator lives.
     pub(crate) fn with_guard(mut self, guard: crate::snapshot::SnapshotGuard) -> Self {
-        self._guard = Some(guard);
+        self.guard = Some(guard);
         self
     }
 }
@@ -85,10 +85,15 @@ impl Iterator for TxnIter {
                 if let Some(value) = value {
                     return Some(Ok((key, value)));
                 }
-            } else if let Some(Ok(VersionedEntry { key, value: Some(value), .. })) =
-                self.engine.next()
-            {
-                return Some(Ok((key, value)));
+            } else {
+                let entry = self.engine.next();
+                // Read, then checked: an expired snapshot's entries are never handed out.
+                if let Some(Err(error)) = self.guard.as_ref().map(|guard| guard.check()) {
+                    return Some(Err(error));
+                }
+                if let Some(Ok(VersionedEntry { key, value: Some(value), .. })) = entry {
+                    return Some(Ok((key, value)));
+                }
             }
             // A delete (own or committed tombstone): skip it.
         }

@@ -22,7 +22,8 @@ use lightning_wal::Durability;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub enum Isolation {
     /// Every read sees the latest committed data; writes are buffered and applied at commit,
-    /// last committer wins (no conflict check).
+    /// last committer wins (no conflict check). Registers no snapshot, so an open read-committed
+    /// transaction does not hold garbage collection back.
     ReadCommitted,
     /// Reads come from one snapshot taken at `begin`; of two concurrent transactions writing the
     /// same key, the later committer aborts with `Conflict` (first committer wins).
@@ -46,6 +47,14 @@ pub struct TxnOptions {
     pub max_read_set_entries: usize,
     /// How long a lock request waits before `LockTimeout`.
     pub lock_timeout: Duration,
+    /// Longest a snapshot (or snapshot-isolated transaction) may hold garbage collection back
+    /// while newer commits exist; past it, it is expired at the next commit or collection and
+    /// its reads and commit fail with `SnapshotTooOld`. `None` (the default): no age bound.
+    pub max_snapshot_age: Option<Duration>,
+    /// Most key versions that may be committed after the oldest snapshot before it is
+    /// expired (as with `max_snapshot_age`): bounds the conflict table and the old versions a
+    /// forgotten snapshot keeps alive. Default 1,048,576.
+    pub max_retained_versions: usize,
 }
 
 impl Default for TxnOptions {
@@ -56,6 +65,8 @@ impl Default for TxnOptions {
             max_write_set_bytes: 256 << 20,
             max_read_set_entries: 1_000_000,
             lock_timeout: Duration::from_secs(10),
+            max_snapshot_age: None,
+            max_retained_versions: 1 << 20,
         }
     }
 }

@@ -6,14 +6,16 @@
 //! - A commit becomes *visible* (new snapshots read at or above its timestamp) only once it and
 //!   every earlier commit are published: durable as its durability level asks, and applied to
 //!   the engine. `visible` is the highest timestamp with that property.
-//! - Conflicts are found in the *committed table*: for each key, the timestamp of the last
-//!   commit that wrote it, recorded when the timestamp is assigned (so commits still being
-//!   applied count). Entries at or below the GC horizon can conflict with no live transaction and
-//!   are pruned.
-//! - The GC horizon is the oldest registered snapshot, or `visible` when there is none.
+//! - Conflicts are found in the *committed table* ([`crate::committed`]): for each key, the
+//!   timestamp of the last commit that wrote it, recorded when the timestamp is assigned (so
+//!   commits still being applied count). Entries at or below the GC horizon can conflict with
+//!   no live transaction and are pruned, oldest first, a bounded amount per commit.
+//! - The GC horizon is the oldest registered snapshot that is not expired, or `visible` when
+//!   there is none ([`crate::horizon`]); each commit applies the bounds that expire an old
+//!   snapshot, so neither the table nor the engine's old versions grow without limit.
 
 use std::{
-    collections::{BTreeMap, BTreeSet},
+    collections::BTreeSet,
     sync::atomic::{AtomicBool, AtomicU64, Ordering},
     time::Instant,
 };
@@ -21,10 +23,11 @@ use std::{
 use lightning_core_storage::{Timestamp, engine::KeyRange};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
-use crate::{Error, Result};
-
-/// Prune the committed table when it holds more keys than this.
-const PRUNE_THRESHOLD: usize = 16 * 1024;
+use crate::{
+    Error, Result,
+    committed::CommittedTable,
+    horizon::{Horizon, SnapshotLimits},
+};
 
 /// What a committing transaction asks the oracle to check.
 #[derive(Debug, Default)]
@@ -44,13 +47,16 @@ pub(crate) struct Validation<'a> {
 pub(crate) struct CommitState {
     next_ts: u64,
     in_flight: BTreeSet<u64>,
-    committed: BTreeMap<Vec<u8>, Timestamp>,
+    committed: CommittedTable,
 }
 
-#[derive(Debug, Default)]
-struct Snapshots {
-    /// Registered snapshots: timestamp → (count, when the first of them was taken).
-    active: BTreeMap<Timestamp, (usize, Instant)>,
+/// What the committed table holds (for stats and tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CommittedStats {
+    /// Distinct keys.
+    pub keys: usize,
+    /// Writes examined by pruning since the store opened.
+    pub examined: u64,
 }
 
 /// The oracle of one store.
@@ -59,7 +65,7 @@ pub(crate) struct Oracle {
     visible: AtomicU64,
     commit: Mutex<CommitState>,
     published: Condvar,
-    snapshots: Mutex<Snapshots>,
+    snapshots: Horizon,
     /// Set when the store is poisoned: waiters for visibility give up.
     poisoned: AtomicBool,
     /// Plain reads in progress (reads at `visible` without a registered snapshot), counted
@@ -91,16 +97,16 @@ impl Drop for PlainRead<'_> {
 
 impl Oracle {
     /// An oracle whose next commit gets a timestamp above `last_committed`.
-    pub fn new(last_committed: Timestamp) -> Self {
+    pub fn new(last_committed: Timestamp, limits: SnapshotLimits) -> Self {
         Oracle {
             visible: AtomicU64::new(last_committed.0),
             commit: Mutex::new(CommitState {
                 next_ts: last_committed.0 + 1,
                 in_flight: BTreeSet::new(),
-                committed: BTreeMap::new(),
+                committed: CommittedTable::default(),
             }),
             published: Condvar::new(),
-            snapshots: Mutex::new(Snapshots::default()),
+            snapshots: Horizon::new(limits),
             poisoned: AtomicBool::new(false),
             plain_readers: [AtomicU64::new(0), AtomicU64::new(0)],
             epoch: AtomicU64::new(0),
@@ -120,7 +126,8 @@ impl Oracle {
     /// The horizon garbage collection may use now: [`Oracle::horizon`], after a grace period
     /// that lets every plain read that might have loaded an older `visible` finish.
     pub fn horizon_for_gc(&self) -> Timestamp {
-        let horizon = self.horizon();
+        // Expire snapshots held past their age even when nothing commits.
+        let horizon = self.snapshots.enforce(&self.visible, None);
         let closing = (self.epoch.fetch_add(1, Ordering::SeqCst) & 1) as usize;
         while self.plain_readers[closing].load(Ordering::SeqCst) != 0 {
             std::thread::yield_now();
@@ -146,10 +153,13 @@ impl Oracle {
         self.commit.lock()
     }
 
-    /// Checks `validation` against commits after its snapshot. REQUIRES: commit lock held.
+    /// Checks `validation` against commits after its snapshot; an expired snapshot fails
+    /// with `SnapshotTooOld` (the table no longer holds what it must check). REQUIRES: commit
+    /// lock held.
     pub fn validate(&self, state: &CommitState, validation: &Validation<'_>) -> Result<()> {
+        self.snapshots.check(validation.start_ts)?;
         let newer =
-            |key: &[u8]| state.committed.get(key).is_some_and(|ts| *ts > validation.start_ts);
+            |key: &[u8]| state.committed.latest(key).is_some_and(|ts| ts > validation.start_ts);
         if let Some(key) = validation.writes.iter().find(|key| newer(key)) {
             return Err(Error::Conflict {
                 key: Some(key.to_vec()),
@@ -164,13 +174,9 @@ impl Oracle {
         }
         for range in validation.ranges.iter().filter(|range| !range.is_empty()) {
             let (start, end) = range.as_slices();
-            let changed = state
-                .committed
-                .range::<[u8], _>((start, end))
-                .find(|(_, ts)| **ts > validation.start_ts);
-            if let Some((key, _)) = changed {
+            if let Some(key) = state.committed.first_changed_in(start, end, validation.start_ts) {
                 return Err(Error::Conflict {
-                    key: Some(key.clone()),
+                    key: Some(key.to_vec()),
                     reason: "predicate: a range this transaction scanned was changed by a later commit",
                 });
             }
@@ -178,7 +184,9 @@ impl Oracle {
         Ok(())
     }
 
-    /// Assigns the next commit timestamp to a commit writing `keys`. REQUIRES: commit lock held.
+    /// Assigns the next commit timestamp to a commit writing `keys`, applies the snapshot
+    /// bounds and prunes the committed table (O(log n) per key written, a bounded number of
+    /// entries examined, however old the oldest snapshot). REQUIRES: commit lock held.
     pub fn assign<'k>(
         &self,
         state: &mut CommitState,
@@ -187,14 +195,33 @@ impl Oracle {
         let ts = Timestamp(state.next_ts);
         state.next_ts += 1;
         state.in_flight.insert(ts.0);
+        let mut written = 0;
         for key in keys {
-            state.committed.insert(key.to_vec(), ts);
+            state.committed.record(key, ts);
+            written += 1;
         }
-        if state.committed.len() > PRUNE_THRESHOLD {
-            let horizon = self.horizon();
-            state.committed.retain(|_, committed| *committed > horizon);
-        }
+        let limit = self.snapshots.limits().max_retained_versions;
+        let horizon = self.snapshots.enforce(&self.visible, state.committed.prune_point_for(limit));
+        state.committed.prune(horizon, written);
         ts
+    }
+
+    /// What the committed table holds. REQUIRES: commit lock not held by the caller.
+    pub fn committed_stats(&self) -> CommittedStats {
+        let state = self.commit.lock();
+        CommittedStats { keys: state.committed.keys(), examined: state.committed.examined() }
+    }
+
+    /// Fails with `SnapshotTooOld` if the snapshot at `ts` was expired. Call it after reading
+    /// at `ts` (see [`Horizon::check`]).
+    pub fn check_snapshot(&self, ts: Timestamp) -> Result<()> {
+        self.snapshots.check(ts)
+    }
+
+    /// The last commit timestamp handed out (published or not). Taken under the commit lock,
+    /// so it covers every commit that has passed its lock check.
+    pub fn last_assigned(&self) -> Timestamp {
+        Timestamp(self.commit.lock().next_ts - 1)
     }
 
     /// Marks `ts` as published (durable as asked and applied, or failed) and advances
@@ -231,47 +258,34 @@ impl Oracle {
     /// Registers a snapshot at the current visible timestamp and returns it; it holds the GC
     /// horizon down until [`Oracle::release_snapshot`].
     pub fn register_snapshot(&self) -> Timestamp {
-        let mut snapshots = self.snapshots.lock();
-        let ts = self.visible();
-        snapshots.active.entry(ts).or_insert((0, Instant::now())).0 += 1;
-        ts
+        self.snapshots.register(&self.visible)
     }
 
     /// Adds a hold on an already registered snapshot timestamp (for iterators that outlive
     /// their snapshot handle). REQUIRES: `ts` is registered now.
     pub fn retain_snapshot(&self, ts: Timestamp) {
-        let mut snapshots = self.snapshots.lock();
-        debug_assert!(snapshots.active.contains_key(&ts), "retain of an unregistered snapshot");
-        snapshots.active.entry(ts).or_insert((0, Instant::now())).0 += 1;
+        self.snapshots.retain(ts);
     }
 
     /// Releases a snapshot taken by [`Oracle::register_snapshot`].
     pub fn release_snapshot(&self, ts: Timestamp) {
-        let mut snapshots = self.snapshots.lock();
-        if let Some((count, _)) = snapshots.active.get_mut(&ts) {
-            *count -= 1;
-            if *count == 0 {
-                snapshots.active.remove(&ts);
-            }
-        }
+        self.snapshots.release(ts);
     }
 
-    /// The oldest timestamp any live snapshot may read at: versions no read at or above it can
-    /// see may be dropped.
+    /// The oldest timestamp any live (unexpired) snapshot may read at: versions no read at or
+    /// above it can see may be dropped.
     pub fn horizon(&self) -> Timestamp {
-        let snapshots = self.snapshots.lock();
-        snapshots.active.keys().next().copied().unwrap_or_else(|| self.visible())
+        self.snapshots.horizon(&self.visible)
     }
 
     /// The oldest live snapshot and when it was taken.
     pub fn oldest_snapshot(&self) -> Option<(Timestamp, Instant)> {
-        let snapshots = self.snapshots.lock();
-        snapshots.active.iter().next().map(|(ts, (_, since))| (*ts, *since))
+        self.snapshots.oldest()
     }
 
     /// Number of live snapshots (transactions included).
     pub fn live_snapshots(&self) -> usize {
-        self.snapshots.lock().active.values().map(|(count, _)| count).sum()
+        self.snapshots.live()
     }
 }
 
@@ -279,9 +293,12 @@ impl Oracle {
 mod tests {
     use super::*;
 
+    const NO_LIMITS: SnapshotLimits =
+        SnapshotLimits { max_age: None, max_retained_versions: usize::MAX };
+
     #[test]
     fn visibility_waits_for_every_earlier_commit() {
-        let oracle = Oracle::new(Timestamp(10));
+        let oracle = Oracle::new(Timestamp(10), NO_LIMITS);
         let (a, b) = {
             let mut state = oracle.lock_commit();
             let a = oracle.assign(&mut state, [b"x".as_slice()].into_iter());
@@ -297,7 +314,7 @@ mod tests {
 
     #[test]
     fn first_committer_wins_and_ranges_conflict() {
-        let oracle = Oracle::new(Timestamp(0));
+        let oracle = Oracle::new(Timestamp(0), NO_LIMITS);
         let start = oracle.register_snapshot();
         {
             let mut state = oracle.lock_commit();
@@ -315,7 +332,7 @@ mod tests {
 
     #[test]
     fn horizon_follows_the_oldest_snapshot() {
-        let oracle = Oracle::new(Timestamp(5));
+        let oracle = Oracle::new(Timestamp(5), NO_LIMITS);
         let old = oracle.register_snapshot();
         let ts = {
             let mut state = oracle.lock_commit();

@@ -28,8 +28,12 @@ impl Snapshot {
     }
 
     /// The value of `key` in this view.
+    ///
+    /// # Errors
+    /// [`crate::Error::SnapshotTooOld`] once the snapshot is expired (see `TxnOptions`).
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         let version = self.store.inner.engine.get(key, self.ts)?;
+        self.store.inner.oracle.check_snapshot(self.ts)?;
         Ok(version.and_then(|v| v.value))
     }
 
@@ -55,16 +59,23 @@ impl Snapshot {
         direction: Direction,
         visit: &mut KeyValueVisitor<'_>,
     ) -> Result<()> {
-        self.store.inner.engine.scan_with(
-            range,
-            self.ts,
-            direction,
-            &mut |entry| match entry.value {
+        let oracle = &self.store.inner.oracle;
+        let mut expired = None;
+        self.store.inner.engine.scan_with(range, self.ts, direction, &mut |entry| {
+            // Each entry is checked after it is read and before it is lent out.
+            if let Err(error) = oracle.check_snapshot(self.ts) {
+                expired = Some(error);
+                return ControlFlow::Break(());
+            }
+            match entry.value {
                 Some(value) => visit(entry.key, value),
                 None => ControlFlow::Continue(()),
-            },
-        )?;
-        Ok(())
+            }
+        })?;
+        match expired {
+            Some(error) => Err(error),
+            None => oracle.check_snapshot(self.ts),
+        }
     }
 }
 
@@ -92,6 +103,22 @@ impl SnapshotGuard {
     pub(crate) fn at(store: &TxnStore, ts: Timestamp) -> Self {
         store.inner.oracle.retain_snapshot(ts);
         SnapshotGuard { store: store.clone(), ts }
+    }
+
+    /// Registers a new snapshot at the latest visible timestamp.
+    pub(crate) fn latest(store: &TxnStore) -> Self {
+        let ts = store.inner.oracle.register_snapshot();
+        SnapshotGuard { store: store.clone(), ts }
+    }
+
+    /// The timestamp held.
+    pub(crate) fn timestamp(&self) -> Timestamp {
+        self.ts
+    }
+
+    /// Fails with `SnapshotTooOld` once the held timestamp is expired (call after a read).
+    pub(crate) fn check(&self) -> Result<()> {
+        self.store.inner.oracle.check_snapshot(self.ts)
     }
 }
 

@@ -3,10 +3,12 @@
 //! Commit path (one function, [`TxnStore::commit_batch`], used by transactions and plain write
 //! batches alike):
 //!
-//! 1. under the commit lock: validate (per isolation level), assign the commit timestamp, and
-//!    append the commit record to the WAL — so timestamp order is log order;
-//! 2. outside the lock: for `Immediate`, wait for the WAL sync that covers the record (group
-//!    commit: concurrent committers share one fsync);
+//! 1. under the commit lock: check that no other transaction holds a lock on a key written,
+//!    validate (per isolation level), assign the commit timestamp, and append the commit
+//!    record to the WAL without I/O ([`Wal::append_deferred`]) — so timestamp order is log
+//!    order and the lock is never held across a write or an fsync;
+//! 2. outside the lock: wait for the WAL write (`Eventual`) or sync (`Immediate`) that covers
+//!    the record (group commit: concurrent committers share one write and one fsync);
 //! 3. apply the versioned writes to the engine;
 //! 4. publish the timestamp and wait until it is visible, so the caller's next read sees it.
 //!
@@ -30,8 +32,10 @@ use lightning_wal::{Durability, Wal};
 use parking_lot::Mutex;
 
 use crate::{
-    Error, Isolation, LockManager, Result, Snapshot, Transaction, TxnId, TxnOptions, TxnStats,
+    Error, Isolation, LockManager, LockMode, Result, Snapshot, Transaction, TxnId, TxnOptions,
+    TxnStats,
     apply_order::ApplyOrder,
+    horizon::SnapshotLimits,
     merge::TxnIter,
     oracle::{Oracle, Validation},
     record, recovery,
@@ -65,6 +69,18 @@ impl fmt::Debug for StoreInner {
             .field("visible", &self.oracle.visible())
             .finish_non_exhaustive()
     }
+}
+
+/// The committer id of a plain write that holds no locks (transaction ids start at 1).
+pub(crate) const NO_TXN: TxnId = TxnId(0);
+
+/// How [`TxnStore::commit_batch`] ended.
+#[derive(Debug)]
+pub(crate) enum Commit {
+    /// Committed at this timestamp.
+    Done(Timestamp),
+    /// Nothing was logged: another transaction holds a lock on this key of the batch.
+    LockedByOther(Vec<u8>),
 }
 
 /// A transactional store: MVCC transactions over one engine and one WAL. Cheap to clone.
@@ -125,7 +141,13 @@ impl TxnStore {
             apply_order,
             engine,
             wal,
-            oracle: Oracle::new(report.last_commit_ts),
+            oracle: Oracle::new(
+                report.last_commit_ts,
+                SnapshotLimits {
+                    max_age: options.max_snapshot_age,
+                    max_retained_versions: options.max_retained_versions,
+                },
+            ),
             locks: LockManager::new(),
             options,
             next_txn_id: AtomicU64::new(1),
@@ -135,11 +157,16 @@ impl TxnStore {
         Ok((TxnStore { inner: Arc::new(inner) }, report))
     }
 
-    /// Starts a transaction.
+    /// Starts a transaction. Snapshot and serializable transactions register their snapshot
+    /// (holding the GC horizon down until they end); read-committed ones read the latest
+    /// visible data and hold nothing.
     pub fn begin(&self, isolation: Isolation) -> Result<Transaction> {
         self.check_writable()?;
-        let id = TxnId(self.inner.next_txn_id.fetch_add(1, Ordering::Relaxed));
-        let start_ts = self.inner.oracle.register_snapshot();
+        let id = self.new_txn_id();
+        let start_ts = match isolation {
+            Isolation::ReadCommitted => self.inner.oracle.visible(),
+            Isolation::Snapshot | Isolation::Serializable => self.inner.oracle.register_snapshot(),
+        };
         self.inner.counters.active.fetch_add(1, Ordering::Relaxed);
         Ok(Transaction::new(self.clone(), id, isolation, start_ts))
     }
@@ -164,8 +191,49 @@ impl TxnStore {
     }
 
     /// Applies `batch` atomically, without a transaction's validation (last writer wins).
+    /// Keys that transactions hold locks on (`get_for_update`, `lock`) are waited for like any
+    /// writer does, up to the lock timeout: a plain write never lands between a locker's read
+    /// and its write. When no lock is held anywhere this costs one atomic load.
+    ///
+    /// # Errors
+    /// As a commit, plus [`Error::LockTimeout`] and [`Error::Deadlock`] while waiting.
     pub fn write(&self, batch: EngineBatch, durability: Durability) -> Result<Timestamp> {
-        self.commit_batch(&batch, durability, None)
+        // The locks this write took while waiting, under an id of its own (made on first need).
+        let mut waited: Option<(TxnId, Vec<Vec<u8>>)> = None;
+        let result = loop {
+            let owner = waited.as_ref().map_or(NO_TXN, |(id, _)| *id);
+            match self.commit_batch(&batch, durability, None, owner) {
+                Ok(Commit::Done(ts)) => break Ok(ts),
+                Ok(Commit::LockedByOther(key)) => {
+                    let (id, locked) =
+                        waited.get_or_insert_with(|| (self.new_txn_id(), Vec::new()));
+                    match self.lock_for_commit(*id, &key) {
+                        Ok(()) => locked.push(key),
+                        Err(e) => break Err(e),
+                    }
+                }
+                Err(e) => break Err(e),
+            }
+        };
+        if let Some((id, locked)) = waited {
+            self.inner.locks.release_all(id, locked.iter().map(Vec::as_slice));
+        }
+        result
+    }
+
+    /// Waits for an exclusive lock on `key` for the committer `id` (a transaction or a plain
+    /// write), counting deadlocks.
+    pub(crate) fn lock_for_commit(&self, id: TxnId, key: &[u8]) -> Result<()> {
+        let timeout = self.inner.options.lock_timeout;
+        self.inner.locks.lock(id, key, LockMode::Exclusive, timeout).inspect_err(|e| {
+            if matches!(e, Error::Deadlock { .. }) {
+                self.inner.counters.deadlocks.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+
+    fn new_txn_id(&self) -> TxnId {
+        TxnId(self.inner.next_txn_id.fetch_add(1, Ordering::Relaxed))
     }
 
     /// Refuses, before anything is logged, a batch the engine or the log would refuse: once a
@@ -193,18 +261,29 @@ impl TxnStore {
         Ok(())
     }
 
-    /// The commit path shared by transactions and write batches (see the module docs).
+    /// The commit path shared by transactions and write batches (see the module docs), for
+    /// the committer `owner` (its locks do not block it; [`NO_TXN`] for a plain write that
+    /// holds none). Returns [`Commit::LockedByOther`] without logging anything if another
+    /// transaction holds a lock on a key of `batch`: the caller waits for that lock outside
+    /// the commit lock and calls again.
     pub(crate) fn commit_batch(
         &self,
         batch: &EngineBatch,
         durability: Durability,
         validation: Option<&Validation<'_>>,
-    ) -> Result<Timestamp> {
+        owner: TxnId,
+    ) -> Result<Commit> {
         self.check_writable()?;
         self.check_limits(batch)?;
         let inner = &self.inner;
-        let (ts, lsn) = {
+        let (ts, pending) = {
             let mut state = inner.oracle.lock_commit();
+            // Checked under the commit lock: a lock granted after this check is taken by a
+            // locker that then reads at or above this commit (see `Oracle::last_assigned`).
+            let keys = batch.ops().iter().map(|op| op.key());
+            if let Some(key) = inner.locks.first_held_by_other(owner, keys) {
+                return Ok(Commit::LockedByOther(key.to_vec()));
+            }
             if let Some(validation) = validation {
                 inner.oracle.validate(&state, validation).inspect_err(|_| {
                     inner.counters.conflicts.fetch_add(1, Ordering::Relaxed);
@@ -212,14 +291,11 @@ impl TxnStore {
             }
             let ts = inner.oracle.assign(&mut state, batch.ops().iter().map(|op| op.key()));
             let record = record::encode(ts, batch);
-            // Immediate commits append without syncing here and sync outside the lock, so that
-            // concurrent committers share one fsync.
-            let append_durability = match durability {
-                Durability::Immediate | Durability::None => Durability::None,
-                Durability::Eventual => Durability::Eventual,
-            };
-            match inner.wal.append(&record, append_durability) {
-                Ok(lsn) => (ts, lsn),
+            // Appended without I/O here: the write (and for Immediate the sync) happens below,
+            // outside the lock, so concurrent committers share one write and one fsync and no
+            // commit waits for another's I/O to take the lock.
+            match inner.wal.append_deferred(&[&record], durability) {
+                Ok(pending) => (ts, pending),
                 Err(e) => {
                     drop(state);
                     return Err(self.fail(e.into()));
@@ -229,11 +305,11 @@ impl TxnStore {
         // From here on the commit is in the log: any failure or panic poisons the store (and
         // the timestamp is never published, so no reader sees a half-applied commit).
         let guard = FailOnUnwind { store: self, armed: true };
-        if durability == Durability::Immediate
-            && let Err(e) = inner.wal.sync_to(lsn)
-        {
-            return Err(guard.fail(e.into()));
-        }
+        // Immediate: durable; Eventual: written (survives a process kill) before it returns.
+        let lsn = match pending.wait() {
+            Ok(lsn) => lsn,
+            Err(e) => return Err(guard.fail(e.into())),
+        };
         let stop = || inner.poisoned.lock().is_some();
         match inner.apply_order.in_turn(lsn, stop, || inner.engine.apply(batch, ts, lsn)) {
             Some(Ok(())) => {}
@@ -244,7 +320,7 @@ impl TxnStore {
         inner.oracle.publish(ts);
         inner.oracle.wait_visible(ts)?;
         inner.counters.commits.fetch_add(1, Ordering::Relaxed);
-        Ok(ts)
+        Ok(Commit::Done(ts))
     }
 
     fn poisoned_error(&self) -> Error {
@@ -284,7 +360,7 @@ impl TxnStore {
         Ok(())
     }
 
-    /// The oldest timestamp a live reader may use.
+    /// The oldest timestamp a live reader may use (expired snapshots do not count).
     pub fn gc_horizon(&self) -> Timestamp {
         self.inner.oracle.horizon()
     }
@@ -326,6 +402,7 @@ impl TxnStore {
     pub fn stats(&self) -> TxnStats {
         let counters = &self.inner.counters;
         let oldest = self.inner.oracle.oldest_snapshot();
+        let committed = self.inner.oracle.committed_stats();
         TxnStats {
             commits: counters.commits.load(Ordering::Relaxed),
             aborts: counters.aborts.load(Ordering::Relaxed),
@@ -338,6 +415,8 @@ impl TxnStore {
             visible_ts: self.inner.oracle.visible(),
             gc_horizon: self.gc_horizon(),
             locks: self.inner.locks.stats(),
+            conflict_table_keys: committed.keys as u64,
+            conflict_table_examined: committed.examined,
         }
     }
 }

@@ -15,7 +15,7 @@ use lightning_wal::Durability;
 
 use crate::{
     Error, Isolation, LockMode, Result, TxnId, TxnStore, merge::TxnIter, oracle::Validation,
-    snapshot::SnapshotGuard,
+    snapshot::SnapshotGuard, store::Commit,
 };
 
 /// A transaction. Writes are buffered until [`Transaction::commit`]; dropping an uncommitted
@@ -65,15 +65,20 @@ impl Transaction {
         self.isolation
     }
 
-    /// The snapshot timestamp it reads at (read committed reads newer data).
+    /// The snapshot timestamp it reads at (under read committed: the latest visible timestamp
+    /// when it began; its reads see newer data, and it registers no snapshot).
     pub fn start_ts(&self) -> Timestamp {
         self.start_ts
     }
 
-    fn read_ts(&self) -> Timestamp {
+    /// A registration of the timestamp a scan reads at: this transaction's snapshot, or under
+    /// read committed a new one at the latest visible timestamp (held by the scan only).
+    fn read_view(&self) -> SnapshotGuard {
         match self.isolation {
-            Isolation::ReadCommitted => self.store.inner.oracle.visible(),
-            Isolation::Snapshot | Isolation::Serializable => self.start_ts,
+            Isolation::ReadCommitted => SnapshotGuard::latest(&self.store),
+            Isolation::Snapshot | Isolation::Serializable => {
+                SnapshotGuard::at(&self.store, self.start_ts)
+            }
         }
     }
 
@@ -99,7 +104,18 @@ impl Transaction {
             return Ok(own.clone());
         }
         self.track_read(key)?;
-        let version = self.store.inner.engine.get(key, self.read_ts())?;
+        let inner = &self.store.inner;
+        let version = match self.isolation {
+            Isolation::ReadCommitted => {
+                let read = inner.oracle.plain_read();
+                inner.engine.get(key, read.timestamp())?
+            }
+            Isolation::Snapshot | Isolation::Serializable => {
+                let version = inner.engine.get(key, self.start_ts)?;
+                inner.oracle.check_snapshot(self.start_ts)?;
+                version
+            }
+        };
         Ok(version.and_then(|v| v.value))
     }
 
@@ -108,7 +124,14 @@ impl Transaction {
     /// this transaction began is a `Conflict` at once rather than at commit.
     pub fn get_for_update(&mut self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.lock(key, LockMode::Exclusive)?;
-        if self.isolation != Isolation::ReadCommitted && !self.writes.contains_key(key) {
+        if self.isolation == Isolation::ReadCommitted {
+            // A plain write that checked the lock table before this lock was granted has its
+            // timestamp already (it checks under the commit lock): read at or above it.
+            let oracle = &self.store.inner.oracle;
+            oracle.wait_visible(oracle.last_assigned())?;
+        } else if !self.writes.contains_key(key) {
+            // An expired snapshot is that, not a conflict.
+            self.store.inner.oracle.check_snapshot(self.start_ts)?;
             let latest = self.store.inner.engine.get(key, Timestamp::MAX)?;
             let in_flight_or_newer = {
                 let state = self.store.inner.oracle.lock_commit();
@@ -196,16 +219,17 @@ impl Transaction {
     /// The entries of `range` as this transaction sees them, in `direction` order. Under
     /// serializable isolation the range joins the read set (phantoms are detected).
     pub fn scan(&mut self, range: KeyRange, direction: Direction) -> Result<TxnIter> {
-        let read_ts = self.read_ts();
-        self.scan_at(range, direction, read_ts)
+        let view = self.read_view();
+        self.scan_at(range, direction, view)
     }
 
     /// Two scans of `range`, forward and reverse, of the same view (under read committed, at
     /// the same timestamp): the two ends of one double-ended iterator.
     pub fn scan_both_ends(&mut self, range: KeyRange) -> Result<(TxnIter, TxnIter)> {
-        let read_ts = self.read_ts();
-        let forward = self.scan_at(range.clone(), Direction::Forward, read_ts)?;
-        let reverse = self.scan_at(range, Direction::Reverse, read_ts)?;
+        let view = self.read_view();
+        let other_end = SnapshotGuard::at(&self.store, view.timestamp());
+        let forward = self.scan_at(range.clone(), Direction::Forward, view)?;
+        let reverse = self.scan_at(range, Direction::Reverse, other_end)?;
         Ok((forward, reverse))
     }
 
@@ -213,7 +237,7 @@ impl Transaction {
         &mut self,
         range: KeyRange,
         direction: Direction,
-        read_ts: Timestamp,
+        view: SnapshotGuard,
     ) -> Result<TxnIter> {
         if self.isolation == Isolation::Serializable {
             self.check_read_set_room()?;
@@ -231,9 +255,8 @@ impl Transaction {
         if direction == Direction::Reverse {
             own.reverse();
         }
-        let engine = self.store.inner.engine.scan(range, read_ts, direction)?;
-        let guard = SnapshotGuard::at(&self.store, self.start_ts);
-        Ok(TxnIter::new(engine, own, direction).with_guard(guard))
+        let engine = self.store.inner.engine.scan(range, view.timestamp(), direction)?;
+        Ok(TxnIter::new(engine, own, direction).with_guard(view))
     }
 
     /// Commits with the store's default durability.
@@ -254,16 +277,6 @@ impl Transaction {
         if self.writes.is_empty() {
             return Ok(self.start_ts);
         }
-        // Respect pessimistic locks others hold on keys we write: wait for them (with deadlock
-        // detection) before validating, so a locker's update is never overwritten blindly.
-        if self.store.inner.locks.any_held() {
-            let keys: Vec<Vec<u8>> = self.writes.keys().cloned().collect();
-            for key in keys {
-                if self.store.inner.locks.held_by_other(self.id, &key) {
-                    self.lock(&key, LockMode::Exclusive)?;
-                }
-            }
-        }
         let mut batch = EngineBatch::new();
         for (key, value) in &self.writes {
             match value {
@@ -271,7 +284,20 @@ impl Transaction {
                 None => batch.delete(key.clone()),
             }
         }
-        let validation = match self.isolation {
+        // Pessimistic locks others hold on keys we write are waited for (with deadlock
+        // detection) and the commit retried, so a locker's update is never overwritten blindly.
+        let store = self.store.clone();
+        loop {
+            match store.commit_batch(&batch, durability, self.validation().as_ref(), self.id)? {
+                Commit::Done(ts) => return Ok(ts),
+                Commit::LockedByOther(key) => self.lock(&key, LockMode::Exclusive)?,
+            }
+        }
+    }
+
+    /// What the commit must check, per isolation level.
+    fn validation(&self) -> Option<Validation<'_>> {
+        match self.isolation {
             Isolation::ReadCommitted => None,
             Isolation::Snapshot => Some(Validation {
                 start_ts: self.start_ts,
@@ -284,8 +310,7 @@ impl Transaction {
                 reads: self.reads.iter().map(Vec::as_slice).collect(),
                 ranges: self.read_ranges.iter().collect(),
             }),
-        };
-        self.store.commit_batch(&batch, durability, validation.as_ref())
+        }
     }
 
     /// Abandons the transaction: nothing it wrote is applied.
@@ -300,7 +325,9 @@ impl Transaction {
         self.finished = true;
         let inner = &self.store.inner;
         inner.locks.release_all(self.id, self.locked.iter().map(Vec::as_slice));
-        inner.oracle.release_snapshot(self.start_ts);
+        if self.isolation != Isolation::ReadCommitted {
+            inner.oracle.release_snapshot(self.start_ts);
+        }
         inner.counters.active.fetch_sub(1, Ordering::Relaxed);
         if !committed {
             inner.counters.aborts.fetch_add(1, Ordering::Relaxed);

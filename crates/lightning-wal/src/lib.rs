@@ -51,7 +51,7 @@ pub use stats::{
     METRIC_SEGMENTS_REMOVED, METRIC_SYNC_SECONDS, METRIC_SYNCS, WalStats,
 };
 pub use transform::MAX_RECORD_LEN;
-pub use wal::{MAX_BUFFERED_BYTES, Wal};
+pub use wal::{MAX_BUFFERED_BYTES, PendingAppend, Wal};
 
 #[cfg(test)]
 mod tests {

@@ -30,6 +30,35 @@ use crate::{
 /// encoded bytes wait in memory, so the buffer stays bounded.
 pub const MAX_BUFFERED_BYTES: usize = 4 << 20;
 
+/// Records appended by [`Wal::append_deferred`], not yet written or synced as asked.
+#[derive(Debug)]
+#[must_use = "wait() meets the durability the records were appended with"]
+pub struct PendingAppend<'w> {
+    shared: &'w Shared,
+    lsn: u64,
+    goal: Option<Goal>,
+}
+
+impl PendingAppend<'_> {
+    /// The LSN of the last record appended.
+    pub fn lsn(&self) -> Lsn {
+        Lsn(self.lsn)
+    }
+
+    /// Waits until the records are written or durable as their durability asks (leading or
+    /// joining a group-commit round) and returns the last LSN.
+    ///
+    /// # Errors
+    /// The I/O error that failed the write or sync (the log is then poisoned), or
+    /// [`Error::Poisoned`].
+    pub fn wait(self) -> Result<Lsn> {
+        if let Some(goal) = self.goal {
+            self.shared.wait(self.shared.state.lock(), self.lsn, goal)?;
+        }
+        Ok(Lsn(self.lsn))
+    }
+}
+
 /// An open write-ahead log. `Send + Sync`: share it between threads with an `Arc`.
 ///
 /// One `Wal` per directory at a time (the database's `LOCK` file guarantees it).
@@ -133,6 +162,22 @@ impl Wal {
     /// # Errors
     /// As [`Wal::append`].
     pub fn append_batch(&self, records: &[&[u8]], durability: Durability) -> Result<Lsn> {
+        self.append_deferred(records, durability)?.wait()
+    }
+
+    /// Appends records like [`Wal::append_batch`] but does no I/O: the records are encoded
+    /// and their LSNs fixed, and the returned [`PendingAppend`] meets `durability` (for
+    /// [`Durability::None`]: writes the buffer out if it passed [`MAX_BUFFERED_BYTES`]) when
+    /// waited on. The way to append under a caller's lock (so LSN order is the caller's
+    /// order) and wait for the write or sync outside it.
+    ///
+    /// # Errors
+    /// As [`Wal::append`], for the encoding; the I/O errors come from [`PendingAppend::wait`].
+    pub fn append_deferred(
+        &self,
+        records: &[&[u8]],
+        durability: Durability,
+    ) -> Result<PendingAppend<'_>> {
         let transform = &self.shared.transform;
         let mut payloads = Vec::with_capacity(records.len());
         for record in records {
@@ -161,15 +206,15 @@ impl Wal {
         self.shared.counters.appended(records.len() as u64);
         let last = state.encoder.next_lsn() - 1;
         self.shared.published.encoded.store(last, std::sync::atomic::Ordering::Release);
-        match durability {
-            Durability::Immediate => self.shared.wait(state, last, Goal::Durable)?,
-            Durability::Eventual => self.shared.wait(state, last, Goal::Written)?,
+        let goal = match durability {
+            Durability::Immediate => Some(Goal::Durable),
+            Durability::Eventual => Some(Goal::Written),
             Durability::None if state.encoder.pending_bytes() > MAX_BUFFERED_BYTES => {
-                self.shared.wait(state, last, Goal::Written)?;
+                Some(Goal::Written)
             }
-            Durability::None => {}
-        }
-        Ok(Lsn(last))
+            Durability::None => None,
+        };
+        Ok(PendingAppend { shared: &self.shared, lsn: last, goal })
     }
 
     /// Makes everything appended so far durable and returns the durable LSN.
