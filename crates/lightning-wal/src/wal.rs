@@ -201,6 +201,14 @@ impl Wal {
         Lsn(self.shared.state.lock().encoder.next_lsn() - 1)
     }
 
+    /// The LSN of the oldest record still in the log: records below it were truncated away
+    /// (or never existed). `last_lsn() + 1` for a log that holds no record.
+    pub fn oldest_lsn(&self) -> Lsn {
+        let next = self.shared.state.lock().encoder.next_lsn();
+        let oldest = self.shared.segments.lock().oldest_lsn().unwrap_or(next);
+        Lsn(oldest.min(next))
+    }
+
     /// Every record up to this LSN is durable.
     pub fn durable_lsn(&self) -> Lsn {
         Lsn(self.shared.state.lock().durable_lsn)

@@ -11,9 +11,15 @@
 //! 3. writes the inactive meta slot with the next generation and syncs again.
 //!
 //! A crash at any point leaves the previous meta valid and everything it references intact.
-//! Pages freed since the last commit are reused only after the commit that frees them is
-//! durable, because the previous meta may still reference them. A failed write or sync poisons
-//! the manager: every later write fails with [`Error::Poisoned`].
+//!
+//! **Both meta slots stay openable.** A page freed between commits N and N+1 is still used by
+//! commit N, which the older slot keeps after N+1 is durable; so commit N+1 records it as
+//! *held*, not free, and it becomes reusable only once commit N+2 has overwritten slot N. The
+//! free-list pages of commit N are held the same way. So if the newest meta page is damaged, or
+//! the newest commit's writes were lost, open falls back to the older slot and finds every page
+//! it references intact (and says so through `tracing::warn!`); the owner replays its log from
+//! the older commit (see `docs/ARCHITECTURE.md`, "Recovery and durability"). A failed write or
+//! sync poisons the manager: every later write fails with [`Error::Poisoned`].
 
 pub mod free_list;
 pub mod meta;
@@ -46,7 +52,8 @@ pub struct PageManagerStats {
     pub page_count: u64,
     /// Pages free for allocation now.
     pub free_pages: u64,
-    /// Pages freed since the last commit, reusable after the next one.
+    /// Pages freed but not reusable yet: since the last commit (reusable after the next two), or
+    /// by it (the older meta slot still uses them; reusable after the next one).
     pub pending_free_pages: u64,
     /// Pages holding the durable free list.
     pub free_list_pages: u64,
@@ -61,7 +68,7 @@ pub struct SpaceMap {
     pub page_count: u64,
     /// Free now.
     pub free: BTreeSet<PageId>,
-    /// Freed since the last commit.
+    /// Freed but not reusable yet: since the last commit, or by it (held for the older slot).
     pub pending_free: BTreeSet<PageId>,
     /// Holding the durable free list.
     pub free_list_pages: BTreeSet<PageId>,
@@ -73,6 +80,8 @@ struct State {
     meta: Meta,
     /// The slot (0 or 1) holding `meta`.
     active_slot: u64,
+    /// The meta of the other slot, if it is valid and older: the commit open falls back to.
+    older: Option<Meta>,
     /// Pages in the file now (grows between commits).
     page_count: u64,
     /// Free in the durable state and not allocated since: reusable now.
@@ -81,6 +90,9 @@ struct State {
     fresh: HashSet<PageId>,
     /// Freed since the last commit; the durable state may still reference them.
     pending_free: BTreeSet<PageId>,
+    /// Freed by the last commit (and its predecessor's free-list pages): the older meta slot
+    /// may still reference them, so they become free only after the next commit.
+    held: BTreeSet<PageId>,
     /// Pages of the durable free-list chain.
     list_pages: Vec<PageId>,
     /// Why writes are refused, after a failed write or sync.
@@ -137,6 +149,12 @@ impl PageManager {
         self.inner.state.lock().meta.user.clone()
     }
 
+    /// The owner's bytes of the older meta slot, if it is valid: the commit open would fall
+    /// back to if the newest meta page were damaged. Everything it references is intact.
+    pub fn older_user_meta(&self) -> Option<Vec<u8>> {
+        self.inner.state.lock().older.as_ref().map(|meta| meta.user.clone())
+    }
+
     /// A new page with a zeroed body, for `id` (which the caller allocated).
     pub fn new_page(&self, page_type: PageType, id: PageId) -> Page {
         self.inner.format.new_page(page_type, id)
@@ -168,6 +186,7 @@ impl PageManager {
         }
         if state.free.contains(&id)
             || state.pending_free.contains(&id)
+            || state.held.contains(&id)
             || state.list_pages.contains(&id)
         {
             return Err(Error::InvalidInput(format!("page {id} freed twice")));
@@ -241,9 +260,10 @@ impl PageManager {
         let result = self.write_commit(&state, &plan, user);
         match result {
             Ok(meta) => {
-                state.meta = meta;
+                state.older = Some(std::mem::replace(&mut state.meta, meta));
                 state.active_slot = 1 - state.active_slot;
                 state.free = plan.free;
+                state.held = plan.held;
                 state.pending_free.clear();
                 state.fresh.clear();
                 state.list_pages = plan.list_pages;
@@ -259,7 +279,7 @@ impl PageManager {
     fn write_commit(&self, state: &State, plan: &FreeListPlan, user: &[u8]) -> Result<Meta> {
         let format = &self.inner.format;
         let per_page = free_list::ids_per_page(format.body_len());
-        let ids: Vec<PageId> = plan.free.iter().copied().collect();
+        let ids: Vec<PageId> = plan.free.iter().chain(&plan.held).copied().collect();
         let mut chunks = ids.chunks(per_page);
         let mut bytes = Vec::new();
         for (i, &id) in plan.list_pages.iter().enumerate() {
@@ -279,6 +299,7 @@ impl PageManager {
             free_head: plan.list_pages.first().copied().unwrap_or(PageId::ZERO),
             free_count: plan.free.len() as u64,
             free_list_pages: plan.list_pages.len() as u64,
+            held_count: plan.held.len() as u64,
             user: user.to_vec(),
         };
         let slot = PageId(1 - state.active_slot);
@@ -297,7 +318,7 @@ impl PageManager {
             page_size: self.inner.format.page_size().bytes(),
             page_count: state.page_count,
             free_pages: state.free.len() as u64,
-            pending_free_pages: state.pending_free.len() as u64,
+            pending_free_pages: (state.pending_free.len() + state.held.len()) as u64,
             free_list_pages: state.list_pages.len() as u64,
             generation: state.meta.generation,
         }
@@ -309,7 +330,7 @@ impl PageManager {
         SpaceMap {
             page_count: state.page_count,
             free: state.free.clone(),
-            pending_free: state.pending_free.clone(),
+            pending_free: state.pending_free.union(&state.held).copied().collect(),
             free_list_pages: state.list_pages.iter().copied().collect(),
         }
     }
@@ -332,24 +353,28 @@ fn check_writable(state: &State) -> Result<()> {
 struct FreeListPlan {
     /// The ids the new list records as free (free after the commit).
     free: BTreeSet<PageId>,
+    /// The ids the new list records as held (reusable after the commit after it).
+    held: BTreeSet<PageId>,
     /// The pages that will hold the list.
     list_pages: Vec<PageId>,
 }
 
 /// Chooses pages for the new free list. REQUIRES: the state lock is held for the whole commit.
 ///
-/// After the commit, free = free now + pending + the old list's pages, minus the pages used for
-/// the new list. Those come only from pages free *now* (unreferenced by the durable state) or
-/// from growing the file, so the old list stays intact until the new meta is durable.
+/// After the commit, free = free now + held now, minus the pages used for the new list; held =
+/// pending + the old list's pages (the commit about to become the older slot references them).
+/// The list's pages come only from pages free *now* (referenced by neither meta slot) or from
+/// growing the file, so both slots stay intact until the new meta is durable.
 fn plan_free_list(state: &mut State, body_len: usize) -> FreeListPlan {
     let per_page = free_list::ids_per_page(body_len);
     let mut free: BTreeSet<PageId> = state.free.clone();
-    free.extend(state.pending_free.iter().copied());
-    free.extend(state.list_pages.iter().copied());
+    free.extend(state.held.iter().copied());
+    let mut held: BTreeSet<PageId> = state.pending_free.clone();
+    held.extend(state.list_pages.iter().copied());
     let mut candidates = state.free.iter().rev().copied().collect::<Vec<_>>().into_iter();
     let mut list_pages = Vec::new();
     // Each page taken from the free set also shrinks what the list must hold.
-    while list_pages.len() < free.len().div_ceil(per_page) {
+    while list_pages.len() < (free.len() + held.len()).div_ceil(per_page) {
         let page = match candidates.next() {
             Some(id) => {
                 free.remove(&id);
@@ -363,5 +388,5 @@ fn plan_free_list(state: &mut State, body_len: usize) -> FreeListPlan {
         };
         list_pages.push(page);
     }
-    FreeListPlan { free, list_pages }
+    FreeListPlan { free, held, list_pages }
 }
