@@ -269,11 +269,22 @@ impl Scanner {
 
 /// Applies the recovery mode: `Ok` if the log may open (after [`repair`]), else the error.
 pub(crate) fn judge(damage: Option<&Damage>, mode: RecoveryMode) -> Result<()> {
-    match (damage, mode) {
-        (None, _) | (Some(_), RecoveryMode::PointInTime) => Ok(()),
-        (Some(d), RecoveryMode::TolerateCorruptedTail) if d.tail => Ok(()),
-        (Some(d), _) => Err(d.clone().into_error(mode)),
-    }
+    let accepted = match (damage, mode) {
+        (None, _) => return Ok(()),
+        (Some(d), RecoveryMode::PointInTime) => d,
+        (Some(d), RecoveryMode::TolerateCorruptedTail) if d.tail => d,
+        (Some(d), _) => return Err(d.clone().into_error(mode)),
+    };
+    tracing::warn!(
+        segment = accepted.segment,
+        offset = accepted.offset,
+        torn_tail = accepted.tail,
+        mode = ?mode,
+        what = %accepted.what,
+        "write-ahead log damage accepted by the recovery mode; the log is cut back to the last \
+         good record"
+    );
+    Ok(())
 }
 
 /// Cuts the log back to `scan.clean_end`: removes every later segment (newest first, each
@@ -283,14 +294,33 @@ pub(crate) fn repair(vfs: &dyn Vfs, dir: &Path, numbers: &[u64], scan: &Scan) ->
     let keep = scan.clean_end.map(|end| end.segment);
     for &number in numbers.iter().rev() {
         if keep.is_none_or(|keep| number > keep) {
+            let bytes = vfs.open(&segment_path(dir, number), OpenMode::Read)?.len()?;
             remove_segment(vfs, dir, number)?;
+            tracing::warn!(
+                segment = number,
+                bytes,
+                "removed a write-ahead log segment past the last good record"
+            );
         }
     }
     if let Some(end) = scan.clean_end {
         let file = vfs.open(&segment_path(dir, end.segment), OpenMode::ReadWrite)?;
-        if file.len()? != end.offset {
+        let len = file.len()?;
+        if len != end.offset {
             file.set_len(end.offset)?;
             file.sync_data()?;
+            let bytes = len.saturating_sub(end.offset);
+            if scan.damage.is_some() {
+                tracing::warn!(
+                    segment = end.segment,
+                    offset = end.offset,
+                    bytes,
+                    "cut the write-ahead log's tail after the last good record"
+                );
+            } else {
+                // Only never-written (preallocated) space follows the records.
+                tracing::debug!(segment = end.segment, offset = end.offset, bytes, "trimmed");
+            }
         }
     }
     Ok(())

@@ -263,7 +263,17 @@ impl Wal {
             state.durable_lsn
         };
         let mut segments = self.shared.segments.lock();
-        for number in segments.removable(lsn.get(), durable) {
+        let removable = segments.removable(lsn.get(), durable);
+        if let (Some(first), Some(last)) = (removable.first(), removable.last()) {
+            tracing::debug!(
+                below_lsn = lsn.get(),
+                segments = removable.len(),
+                first,
+                last,
+                "truncating the write-ahead log"
+            );
+        }
+        for number in removable {
             if let Err(error) = remove_segment(self.shared.vfs.as_ref(), &self.shared.dir, number) {
                 drop(segments);
                 self.shared.poison(&mut self.shared.state.lock(), &error);
