@@ -18,9 +18,12 @@
 //! free-list pages of commit N are held the same way. So if the newest meta page is damaged, or
 //! the newest commit's writes were lost, open falls back to the older slot and finds every page
 //! it references intact (and says so through `tracing::warn!`); the owner replays its log from
-//! the older commit (see `docs/ARCHITECTURE.md`, "Recovery and durability"). A failed write or
+//! the older commit (see `docs/ARCHITECTURE.md`, "Recovery and durability rules"). No lock
+//! that reads or allocations take is held across a commit's I/O (see `commit.rs`: commits are
+//! serialised by their own lock; `read_page` takes no lock at all). A failed write or
 //! sync poisons the manager: every later write fails with [`Error::Poisoned`].
 
+mod commit;
 pub mod free_list;
 pub mod meta;
 mod open;
@@ -28,7 +31,10 @@ mod open;
 use std::{
     collections::{BTreeSet, HashSet},
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use parking_lot::Mutex;
@@ -105,12 +111,18 @@ pub struct PageManager {
     inner: Arc<Inner>,
 }
 
+/// Lock order: `commit_lock`, then `state`. `state` is never held across I/O.
 #[derive(Debug)]
 struct Inner {
     file: FileHandle,
     path: PathBuf,
     name: String,
     format: PageFormat,
+    /// Serialises commits; held across a commit's writes and syncs (the state lock is not).
+    commit_lock: Mutex<()>,
+    /// `State::page_count`, readable without the state lock (by `read_page`). Written only
+    /// under the state lock.
+    page_count: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -129,8 +141,15 @@ impl PageManager {
 
     fn from_parts(file: FileHandle, path: &Path, format: PageFormat, state: State) -> Self {
         let name = path.display().to_string();
-        let inner =
-            Inner { file, path: path.to_path_buf(), name, format, state: Mutex::new(state) };
+        let inner = Inner {
+            file,
+            path: path.to_path_buf(),
+            name,
+            format,
+            commit_lock: Mutex::new(()),
+            page_count: AtomicU64::new(state.page_count),
+            state: Mutex::new(state),
+        };
         PageManager { inner: Arc::new(inner) }
     }
 
@@ -168,6 +187,7 @@ impl PageManager {
             Some(id) => id,
             None => {
                 state.page_count += 1;
+                self.inner.page_count.store(state.page_count, Ordering::Release);
                 PageId(state.page_count - 1)
             }
         };
@@ -199,9 +219,9 @@ impl PageManager {
         Ok(())
     }
 
-    /// Reads and verifies page `id`.
+    /// Reads and verifies page `id`. Takes no lock: never waits for a commit's I/O.
     pub fn read_page(&self, id: PageId) -> Result<Page> {
-        let page_count = self.inner.state.lock().page_count;
+        let page_count = self.inner.page_count.load(Ordering::Acquire);
         if id.0 >= page_count {
             return Err(Error::corruption(
                 format!("reference to page {id} beyond the end of the file ({page_count} pages)"),
@@ -245,72 +265,6 @@ impl PageManager {
         error
     }
 
-    /// Makes every page written so far durable, with `user` as the owner's meta bytes.
-    pub fn commit(&self, user: &[u8]) -> Result<()> {
-        if user.len() > USER_META_CAPACITY {
-            return Err(Error::InvalidInput(format!(
-                "owner's meta of {} bytes exceeds {USER_META_CAPACITY}",
-                user.len()
-            )));
-        }
-        // One commit at a time: the state lock is held throughout (allocation waits briefly).
-        let mut state = self.inner.state.lock();
-        check_writable(&state)?;
-        let plan = plan_free_list(&mut state, self.inner.format.body_len());
-        let result = self.write_commit(&state, &plan, user);
-        match result {
-            Ok(meta) => {
-                state.older = Some(std::mem::replace(&mut state.meta, meta));
-                state.active_slot = 1 - state.active_slot;
-                state.free = plan.free;
-                state.held = plan.held;
-                state.pending_free.clear();
-                state.fresh.clear();
-                state.list_pages = plan.list_pages;
-                Ok(())
-            }
-            Err(e) => {
-                state.poisoned.get_or_insert_with(|| e.to_string());
-                Err(e)
-            }
-        }
-    }
-
-    fn write_commit(&self, state: &State, plan: &FreeListPlan, user: &[u8]) -> Result<Meta> {
-        let format = &self.inner.format;
-        let per_page = free_list::ids_per_page(format.body_len());
-        let ids: Vec<PageId> = plan.free.iter().chain(&plan.held).copied().collect();
-        let mut chunks = ids.chunks(per_page);
-        let mut bytes = Vec::new();
-        for (i, &id) in plan.list_pages.iter().enumerate() {
-            let next = plan.list_pages.get(i + 1).copied().unwrap_or(PageId::ZERO);
-            let mut page = format.new_page(PageType::FREE_LIST, id);
-            free_list::encode(&mut page, next, chunks.next().unwrap_or(&[]));
-            format.encode(&page, &mut bytes)?;
-            self.inner.file.write_all_at(&bytes, id.0 * bytes.len() as u64)?;
-        }
-        debug_assert!(chunks.next().is_none(), "every free id has a place in the list");
-        // Everything the new meta will reference (and the file's new length) first.
-        self.inner.file.sync_data()?;
-        let meta = Meta {
-            page_size: format.page_size().bytes() as u32,
-            generation: state.meta.generation + 1,
-            page_count: state.page_count,
-            free_head: plan.list_pages.first().copied().unwrap_or(PageId::ZERO),
-            free_count: plan.free.len() as u64,
-            free_list_pages: plan.list_pages.len() as u64,
-            held_count: plan.held.len() as u64,
-            user: user.to_vec(),
-        };
-        let slot = PageId(1 - state.active_slot);
-        let mut page = format.new_page(PageType::META, slot);
-        meta.encode(&mut page);
-        format.encode(&page, &mut bytes)?;
-        self.inner.file.write_all_at(&bytes, slot.0 * bytes.len() as u64)?;
-        self.inner.file.sync_data()?;
-        Ok(meta)
-    }
-
     /// Counters for stats output.
     pub fn stats(&self) -> PageManagerStats {
         let state = self.inner.state.lock();
@@ -346,47 +300,4 @@ fn check_writable(state: &State) -> Result<()> {
         Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
         None => Ok(()),
     }
-}
-
-/// Where the next commit's free list goes and what it holds.
-#[derive(Debug)]
-struct FreeListPlan {
-    /// The ids the new list records as free (free after the commit).
-    free: BTreeSet<PageId>,
-    /// The ids the new list records as held (reusable after the commit after it).
-    held: BTreeSet<PageId>,
-    /// The pages that will hold the list.
-    list_pages: Vec<PageId>,
-}
-
-/// Chooses pages for the new free list. REQUIRES: the state lock is held for the whole commit.
-///
-/// After the commit, free = free now + held now, minus the pages used for the new list; held =
-/// pending + the old list's pages (the commit about to become the older slot references them).
-/// The list's pages come only from pages free *now* (referenced by neither meta slot) or from
-/// growing the file, so both slots stay intact until the new meta is durable.
-fn plan_free_list(state: &mut State, body_len: usize) -> FreeListPlan {
-    let per_page = free_list::ids_per_page(body_len);
-    let mut free: BTreeSet<PageId> = state.free.clone();
-    free.extend(state.held.iter().copied());
-    let mut held: BTreeSet<PageId> = state.pending_free.clone();
-    held.extend(state.list_pages.iter().copied());
-    let mut candidates = state.free.iter().rev().copied().collect::<Vec<_>>().into_iter();
-    let mut list_pages = Vec::new();
-    // Each page taken from the free set also shrinks what the list must hold.
-    while list_pages.len() < (free.len() + held.len()).div_ceil(per_page) {
-        let page = match candidates.next() {
-            Some(id) => {
-                free.remove(&id);
-                state.free.remove(&id);
-                id
-            }
-            None => {
-                state.page_count += 1;
-                PageId(state.page_count - 1)
-            }
-        };
-        list_pages.push(page);
-    }
-    FreeListPlan { free, held, list_pages }
 }
