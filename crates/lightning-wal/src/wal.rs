@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use crate::{
     encoder::{Encoder, Position},
     error::{Error, Result},
-    format::SegmentHeader,
+    format::{FormatVersion, SegmentHeader},
     group_commit::{Goal, Io, Published, Shared, State},
     options::{Durability, WalOptions},
     recovery,
@@ -60,6 +60,8 @@ impl Wal {
         recovery::judge(scan.damage.as_ref(), options.recovery_mode)?;
         recovery::repair(vfs.as_ref(), dir, &numbers, &scan)?;
         let mut index = SegmentIndex::default();
+        // A version-1 tail segment kept from an older build gets no sync marks.
+        let mut marks = true;
         let (file, tail) = match scan.clean_end {
             Some(end) => {
                 for meta in scan.segments.iter().filter(|m| m.number <= end.segment) {
@@ -69,6 +71,10 @@ impl Wal {
                 // What a crashed process left in the page cache becomes durable before it is
                 // reported durable.
                 file.sync_data()?;
+                let mut header = [0u8; crate::format::SEGMENT_HEADER_LEN];
+                file.read_exact_at(&mut header, 0)?;
+                marks =
+                    FormatVersion::of_header(&header).is_some_and(FormatVersion::has_sync_marks);
                 (file, end)
             }
             None => {
@@ -81,8 +87,10 @@ impl Wal {
             }
         };
         let last_lsn = scan.next_lsn - 1;
+        let encoder =
+            Encoder::new(options.segment_size_bytes, tail, scan.next_lsn).with_sync_marks(marks);
         let state = State {
-            encoder: Encoder::new(options.segment_size_bytes, tail, scan.next_lsn),
+            encoder,
             written_lsn: last_lsn,
             durable_lsn: last_lsn,
             written_end: tail,
@@ -143,6 +151,8 @@ impl Wal {
         if state.shutdown {
             return Err(Error::Closed);
         }
+        let durable = state.durable_lsn;
+        state.encoder.note_durable(durable);
         let overhead = if transform.encrypts() { SEAL_OVERHEAD } else { 0 };
         for (payload, flags) in payloads {
             let at = state.encoder.start_record(payload.len() + overhead);
