@@ -111,9 +111,10 @@ pub struct RecoveryReport {
 }
 
 impl TxnStore {
-    /// Opens the store: the engine is at its durable state; the WAL is replayed above it, each
-    /// committed transaction re-applied once; the WAL is truncated below what the engine then
-    /// made durable.
+    /// Opens the store: the engine is at its durable state; the WAL must reach back to it
+    /// (else [`Error::Storage`] with a corruption naming both LSNs) and is replayed above it,
+    /// each committed transaction re-applied once; the WAL is then truncated below the
+    /// engine's log floor.
     pub fn open(
         engine: Arc<dyn StorageEngine>,
         wal: Wal,
