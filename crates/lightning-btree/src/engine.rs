@@ -74,16 +74,42 @@ impl BTreeEngine {
     pub const MAX_VALUE_LEN: usize = MAX_VALUE_LEN;
 
     /// Opens the engine in `dir` (creating the directory and `btree.ldb` if missing) and starts
-    /// its background checkpointer.
+    /// its background checkpointer. For a new database, or a caller that cannot tell.
     pub fn open(vfs: Arc<dyn Vfs>, dir: &Path, options: BTreeOptions) -> Result<BTreeEngine> {
+        Self::open_with(vfs, dir, options, true)
+    }
+
+    /// Opens the engine of an existing database in `dir`: a missing `btree.ldb` is
+    /// [`CoreError::Corruption`], never replaced by an empty tree (the log above the engine
+    /// would then replay onto nothing and the data below its truncation point be lost).
+    pub fn open_existing(
+        vfs: Arc<dyn Vfs>,
+        dir: &Path,
+        options: BTreeOptions,
+    ) -> Result<BTreeEngine> {
+        Self::open_with(vfs, dir, options, false)
+    }
+
+    fn open_with(
+        vfs: Arc<dyn Vfs>,
+        dir: &Path,
+        options: BTreeOptions,
+        create_if_missing: bool,
+    ) -> Result<BTreeEngine> {
         options.validate()?;
-        create_dir_durably(&*vfs, dir)?;
         let path = dir.join(FILE_NAME);
         let format = options.format(options.page_size);
         let pm = if vfs.exists(&path)? {
             PageManager::open(&*vfs, &path, format)?
-        } else {
+        } else if create_if_missing {
+            create_dir_durably(&*vfs, dir)?;
             PageManager::create(&*vfs, &path, format)?
+        } else {
+            return Err(CoreError::corruption(
+                "the engine file is missing from an existing database",
+                path.display().to_string(),
+            )
+            .into());
         };
         let page_size = pm.format().page_size().bytes();
         if page_size < crate::MIN_PAGE_SIZE {
@@ -105,6 +131,7 @@ impl BTreeEngine {
             Store::new(pm, options.cache_size_bytes.saturating_sub(max_hot * page_size_bytes))?;
         let durable = meta.map_or_else(DurableState::default, |m| DurableState {
             lsn: m.lsn,
+            log_floor: older_checkpoint_lsn(&store.pm, m.lsn),
             max_commit_ts: m.max_commit_ts,
         });
         let tree = TreeState::open(store.format.clone(), meta, max_hot as usize);
@@ -162,6 +189,17 @@ impl BTreeEngine {
         }
         drop(gc);
         self.shared.signal.wake();
+    }
+}
+
+/// The checkpoint LSN of the older meta slot, the state open falls back to if the newest slot
+/// is damaged: `Lsn::ZERO` for the empty tree of a new file, `lsn` (no fallback) if that slot
+/// is not valid.
+fn older_checkpoint_lsn(pm: &PageManager, lsn: Lsn) -> Lsn {
+    match pm.older_user_meta().map(|user| TreeMeta::decode(&user, "older meta slot")) {
+        Some(Ok(Some(older))) => older.lsn.min(lsn),
+        Some(Ok(None)) => Lsn::ZERO,
+        Some(Err(_)) | None => lsn,
     }
 }
 
@@ -253,8 +291,13 @@ impl Shared {
             self.dirty_bytes
                 .store(state.dirty_bytes(self.store.geometry.page_size), Ordering::Relaxed);
         }
-        let state =
-            DurableState { lsn: written.meta.lsn, max_commit_ts: written.meta.max_commit_ts };
+        // The checkpoint just replaced is now the older meta slot: open falls back to it if
+        // the new one is damaged, so the log must keep what lies above it.
+        let state = DurableState {
+            lsn: written.meta.lsn,
+            log_floor: durable.lsn,
+            max_commit_ts: written.meta.max_commit_ts,
+        };
         *self.durable.lock() = state;
         self.checkpoints.fetch_add(1, Ordering::Relaxed);
         self.signal.checkpointed();
@@ -398,5 +441,9 @@ impl StorageEngine for BTreeEngine {
 
     fn stats(&self) -> CoreResult<EngineStats> {
         Ok(self.btree_stats().engine_stats())
+    }
+
+    fn poisoned(&self) -> Option<String> {
+        self.shared.check_writable().err().map(|e| e.to_string())
     }
 }

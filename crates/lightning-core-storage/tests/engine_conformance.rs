@@ -101,7 +101,7 @@ fn memory_engine_loses_only_what_was_not_checkpointed() {
     engine.apply(&batch, Timestamp(1), Lsn(1)).unwrap();
     assert_eq!(
         engine.checkpoint().unwrap(),
-        DurableState { lsn: Lsn(1), max_commit_ts: Timestamp(1) }
+        DurableState { lsn: Lsn(1), log_floor: Lsn(1), max_commit_ts: Timestamp(1) }
     );
     let mut batch = EngineBatch::new();
     batch.put("b", "2");

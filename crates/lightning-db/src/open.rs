@@ -8,6 +8,12 @@
 //! <dir>/wal/      write-ahead-log segments (docs/format/wal.md)
 //! <dir>/btree/    the B+Tree engine's files (docs/format/btree.md)
 //! ```
+//!
+//! Creation order: `LOCK`, the engine's files, the log, then `FORMAT` (written under
+//! `FORMAT.tmp`, synced and renamed). `FORMAT` is the commit point: a directory holding it is
+//! an existing database whose engine file must be there (a missing one is corruption, never
+//! recreated empty); a directory without it holding only what creation writes first is an
+//! interrupted creation that opening finishes (nothing in it was ever acknowledged).
 
 use std::{path::Path, sync::Arc};
 
@@ -42,7 +48,7 @@ pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
     }
     // A held lock maps to `Error::Locked` naming the directory (see `From` in error.rs).
     let lock = vfs.lock(&path.join("LOCK"))?;
-    let engine_kind = match format_file::read(vfs.as_ref(), path)? {
+    let (engine_kind, is_new) = match format_file::read(vfs.as_ref(), path)? {
         Some(found) if found != config.engine => {
             return Err(Error::EngineMismatch {
                 path: path.to_path_buf(),
@@ -50,19 +56,13 @@ pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
                 asked: config.engine,
             });
         }
-        Some(found) => found,
+        Some(found) => (found, false),
         None => {
-            if !vfs.list(path)?.iter().all(|name| name == "LOCK") {
-                return Err(Error::InvalidInput(format!(
-                    "{} is not empty and holds no Lightning DB FORMAT file",
-                    path.display()
-                )));
-            }
+            check_interrupted_creation(vfs.as_ref(), path)?;
             if config.engine == Engine::Lsm {
                 return Err(lsm_unsupported());
             }
-            format_file::write(vfs.as_ref(), path, config.engine)?;
-            config.engine
+            (config.engine, true)
         }
     };
     let engine: Arc<dyn StorageEngine> = match engine_kind {
@@ -72,10 +72,13 @@ pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
                 cache_size_bytes: config.cache_size_bytes,
                 ..BTreeOptions::default()
             };
-            Arc::new(
-                BTreeEngine::open(vfs.clone(), &path.join("btree"), options)
-                    .map_err(lightning_core_storage::Error::from)?,
-            )
+            let dir = path.join("btree");
+            let engine = if is_new {
+                BTreeEngine::open(vfs.clone(), &dir, options)
+            } else {
+                BTreeEngine::open_existing(vfs.clone(), &dir, options)
+            };
+            Arc::new(engine.map_err(lightning_core_storage::Error::from)?)
         }
         Engine::Lsm => return Err(lsm_unsupported()),
     };
@@ -85,6 +88,11 @@ pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
         ..WalOptions::default()
     };
     let wal = Wal::open(vfs.clone(), &path.join("wal"), wal_options)?;
+    if is_new {
+        // The commit point of creation: written only once the engine's file and the log exist,
+        // so a directory with a FORMAT file always has both (see the module docs).
+        format_file::write(vfs.as_ref(), path, engine_kind)?;
+    }
     let txn_options = TxnOptions {
         durability: config.durability,
         lock_timeout: config.lock_timeout,
@@ -101,6 +109,32 @@ pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
     }
     let catalog = Catalog::load(&store)?;
     Ok(Opened { store, lock, catalog })
+}
+
+/// What creating a database leaves in its directory before the FORMAT file is renamed into
+/// place: a crash there leaves only these, and opening again finishes the creation.
+const CREATION_LEFTOVERS: &[&str] = &["LOCK", "FORMAT.tmp", "btree", "wal"];
+
+/// Accepts a directory without a FORMAT file only if it is empty or holds what an interrupted
+/// creation leaves ([`CREATION_LEFTOVERS`]); anything else is not ours to write into.
+fn check_interrupted_creation(vfs: &dyn Vfs, path: &Path) -> Result<()> {
+    let names = vfs.list(path)?;
+    if let Some(stranger) = names.iter().find(|name| !CREATION_LEFTOVERS.contains(&name.as_str())) {
+        return Err(Error::InvalidInput(format!(
+            "{} is not empty (it holds {stranger}) and holds no Lightning DB FORMAT file",
+            path.display()
+        )));
+    }
+    let leftovers: Vec<&str> =
+        names.iter().map(String::as_str).filter(|name| *name != "LOCK").collect();
+    if !leftovers.is_empty() {
+        tracing::warn!(
+            path = %path.display(),
+            ?leftovers,
+            "finishing the creation of a database interrupted before its FORMAT file was written"
+        );
+    }
+    Ok(())
 }
 
 fn lsm_unsupported() -> Error {

@@ -127,9 +127,10 @@ pub struct RecoveryReport {
 }
 
 impl TxnStore {
-    /// Opens the store: the engine is at its durable state; the WAL is replayed above it, each
-    /// committed transaction re-applied once; the WAL is truncated below what the engine then
-    /// made durable.
+    /// Opens the store: the engine is at its durable state; the WAL must reach back to it
+    /// (else [`Error::Storage`] with a corruption naming both LSNs) and is replayed above it,
+    /// each committed transaction re-applied once; the WAL is then truncated below the
+    /// engine's log floor.
     pub fn open(
         engine: Arc<dyn StorageEngine>,
         wal: Wal,
@@ -289,6 +290,12 @@ impl TxnStore {
                     inner.counters.conflicts.fetch_add(1, Ordering::Relaxed);
                 })?;
             }
+            // Checked again under the lock, right before logging: a background checkpoint may
+            // have failed since `check_writable`.
+            if let Some(reason) = inner.engine.poisoned() {
+                drop(state);
+                return Err(self.fail(Error::Poisoned { reason }));
+            }
             let ts = inner.oracle.assign(&mut state, batch.ops().iter().map(|op| op.key()));
             let record = record::encode(ts, batch);
             // Appended without I/O here: the write (and for Immediate the sync) happens below,
@@ -338,19 +345,25 @@ impl TxnStore {
         error
     }
 
+    /// Fails if the store or its engine refuses writes. An engine poisoned by a failed
+    /// background checkpoint poisons the store here, before any commit is logged.
     pub(crate) fn check_writable(&self) -> Result<()> {
-        match self.inner.poisoned.lock().as_ref() {
-            Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
+        if let Some(reason) = self.inner.poisoned.lock().as_ref() {
+            return Err(Error::Poisoned { reason: reason.clone() });
+        }
+        match self.inner.engine.poisoned() {
+            Some(reason) => Err(self.fail(Error::Poisoned { reason })),
             None => Ok(()),
         }
     }
 
     /// Makes every commit so far durable: syncs the WAL, checkpoints the engine, and truncates
-    /// the WAL below what the engine made durable.
+    /// the WAL below the engine's log floor (what it may replay from after falling back to its
+    /// older durable state).
     pub fn checkpoint(&self) -> Result<()> {
         self.inner.wal.sync()?;
         let durable = self.inner.engine.checkpoint()?;
-        self.inner.wal.truncate_before(durable.lsn.next())?;
+        self.inner.wal.truncate_before(durable.log_floor.next())?;
         Ok(())
     }
 

@@ -5,9 +5,15 @@
 //! the pending [`Chunk`]s to their files. When a segment is full the encoder seals it with an
 //! `End` fragment and opens the next one *logically*: the chunk for the new segment carries the
 //! header the leader must create it with.
+//!
+//! Before the first record encoded after the log became durable further than the last mark
+//! said, the encoder puts a `Synced` fragment recording that durable LSN (only in segments of
+//! a version that has them). Recovery uses it to tell a gap in synced data (corruption) from a
+//! torn unsynced tail.
 
 use crate::format::{
-    FRAGMENT_HEADER_LEN, FragmentType, SEGMENT_HEADER_LEN, SegmentHeader, encode_fragment,
+    FRAGMENT_HEADER_LEN, FragmentType, SEGMENT_HEADER_LEN, SYNCED_FRAGMENT_LEN, SegmentHeader,
+    encode_fragment,
 };
 
 /// A place in the log: a segment and a byte offset in it.
@@ -44,6 +50,13 @@ pub(crate) struct Encoder {
     next_lsn: u64,
     chunks: Vec<Chunk>,
     pending_bytes: usize,
+    /// Every record up to this LSN is durable (as last told by [`Encoder::note_durable`]).
+    durable_lsn: u64,
+    /// The durable LSN the last `Synced` fragment recorded.
+    marked_lsn: u64,
+    /// The tail segment's version has `Synced` fragments (false in a version-1 segment kept
+    /// from an older build; every segment this encoder starts has them).
+    marks: bool,
 }
 
 /// The longest payload one fragment carries.
@@ -54,7 +67,33 @@ impl Encoder {
     pub(crate) fn new(segment_size: u64, tail: Position, next_lsn: u64) -> Self {
         debug_assert!(tail.offset >= SEGMENT_HEADER_LEN as u64, "the tail is past the header");
         debug_assert!(next_lsn >= 1, "LSNs start at 1");
-        Encoder { segment_size, tail, next_lsn, chunks: Vec::new(), pending_bytes: 0 }
+        Encoder {
+            segment_size,
+            tail,
+            next_lsn,
+            chunks: Vec::new(),
+            pending_bytes: 0,
+            durable_lsn: 0,
+            marked_lsn: 0,
+            marks: true,
+        }
+    }
+
+    /// Whether the tail segment may hold `Synced` fragments (false for a version-1 segment).
+    pub(crate) fn with_sync_marks(mut self, marks: bool) -> Self {
+        self.marks = marks;
+        self
+    }
+
+    /// Every record up to `lsn` is durable: the next record will be preceded by a `Synced`
+    /// fragment saying so.
+    pub(crate) fn note_durable(&mut self, lsn: u64) {
+        self.durable_lsn = self.durable_lsn.max(lsn);
+    }
+
+    /// The durable LSN a `Synced` fragment before the next record would record, if one is due.
+    fn mark_due(&self) -> Option<u64> {
+        (self.marks && self.durable_lsn > self.marked_lsn).then_some(self.durable_lsn)
     }
 
     pub(crate) fn next_lsn(&self) -> u64 {
@@ -78,9 +117,14 @@ impl Encoder {
     /// associated data): rolls to a new segment first if not even a fragment header and one
     /// payload byte (none for an empty payload) fit.
     pub(crate) fn start_record(&mut self, stored_len: usize) -> Position {
-        let need = (FRAGMENT_HEADER_LEN + stored_len.min(1)) as u64;
+        let mark_len = if self.mark_due().is_some() { SYNCED_FRAGMENT_LEN } else { 0 };
+        let need = (mark_len + FRAGMENT_HEADER_LEN + stored_len.min(1)) as u64;
         if self.room() < need {
             self.roll(false, self.next_lsn);
+        }
+        if let Some(durable) = self.mark_due() {
+            self.emit(FragmentType::Synced, 0, self.next_lsn, &durable.to_le_bytes());
+            self.marked_lsn = durable;
         }
         self.tail
     }
@@ -123,6 +167,7 @@ impl Encoder {
         let number = self.tail.segment + 1;
         let header = SegmentHeader { number, first_lsn, continues };
         self.tail = Position { segment: number, offset: SEGMENT_HEADER_LEN as u64 };
+        self.marks = true; // a new segment is written in the current version
         self.chunks.push(Chunk {
             segment: number,
             offset: self.tail.offset,

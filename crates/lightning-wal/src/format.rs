@@ -5,7 +5,8 @@
 //!
 //! A segment is a [`SegmentHeader`] followed by fragments. A fragment is a 24-byte header and
 //! `length` payload bytes; a record is one `Full` fragment or `First`, any `Middle`s, `Last`,
-//! possibly across segments. A sealed segment ends with an `End` fragment.
+//! possibly across segments. A sealed segment ends with an `End` fragment. Between records, a
+//! `Synced` fragment (version 2) records how far the log was fsynced before it was written.
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
@@ -46,25 +47,44 @@ pub const RECORD_ENCRYPTED: u8 = 2;
 const KNOWN_RECORD_FLAGS: u8 = RECORD_COMPRESSED | RECORD_ENCRYPTED;
 
 /// Versions of the segment format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u16)]
 pub enum FormatVersion {
     /// The first format (lightning-wal 0.1.0).
     V1 = 1,
+    /// Adds the `Synced` fragment (issue #12): a gap in synced data is told from a torn tail.
+    V2 = 2,
 }
 
 impl FormatVersion {
     /// The version new segments are written in.
-    pub const CURRENT: FormatVersion = FormatVersion::V1;
+    pub const CURRENT: FormatVersion = FormatVersion::V2;
 
     /// Decodes a version number; `None` if unknown.
     pub fn from_u16(value: u16) -> Option<FormatVersion> {
         match value {
             1 => Some(FormatVersion::V1),
+            2 => Some(FormatVersion::V2),
             _ => None,
         }
     }
+
+    /// The version of a segment whose header bytes start `bytes`, if known. REQUIRES: the
+    /// header was verified ([`SegmentHeader::decode`]).
+    pub fn of_header(bytes: &[u8]) -> Option<FormatVersion> {
+        (bytes.len() >= HDR_FLAGS).then(|| u16_at(bytes, HDR_VERSION)).and_then(Self::from_u16)
+    }
+
+    /// True if segments of this version may hold `Synced` fragments.
+    pub fn has_sync_marks(self) -> bool {
+        self >= FormatVersion::V2
+    }
 }
+
+/// Payload length of a `Synced` fragment: the synced LSN (u64).
+pub const SYNCED_PAYLOAD_LEN: usize = 8;
+/// Bytes a `Synced` fragment takes.
+pub const SYNCED_FRAGMENT_LEN: usize = FRAGMENT_HEADER_LEN + SYNCED_PAYLOAD_LEN;
 
 /// The type byte of a fragment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +100,9 @@ pub enum FragmentType {
     Last = 4,
     /// Seals the segment: nothing follows in it. Its LSN is the next segment's `first_lsn`.
     End = 5,
+    /// Between records (version 2): its 8-byte payload is an LSN up to which every record was
+    /// durable (fsynced) before this fragment was written. Its LSN is the next record's.
+    Synced = 6,
 }
 
 impl FragmentType {
@@ -91,6 +114,7 @@ impl FragmentType {
             3 => Some(FragmentType::Middle),
             4 => Some(FragmentType::Last),
             5 => Some(FragmentType::End),
+            6 => Some(FragmentType::Synced),
             _ => None,
         }
     }
@@ -204,8 +228,8 @@ impl FragmentHeader {
     /// before the checksum, to reject garbage cheaply).
     pub fn plausible_type(&self) -> Option<FragmentType> {
         let kind = FragmentType::from_u8(self.type_byte)?;
-        let flags_ok =
-            self.flags & !KNOWN_RECORD_FLAGS == 0 && (kind != FragmentType::End || self.flags == 0);
+        let record = !matches!(kind, FragmentType::End | FragmentType::Synced);
+        let flags_ok = self.flags & !KNOWN_RECORD_FLAGS == 0 && (record || self.flags == 0);
         (flags_ok && self.reserved == 0 && self.lsn != 0).then_some(kind)
     }
 }

@@ -7,8 +7,8 @@ use lightning_core_storage::vfs::FileHandle;
 use crate::{
     error::Result,
     format::{
-        FRAGMENT_HEADER_LEN, FragmentHeader, FragmentType, SEGMENT_HEADER_LEN, SegmentHeader,
-        verify_fragment,
+        FRAGMENT_HEADER_LEN, FormatVersion, FragmentHeader, FragmentType, SEGMENT_HEADER_LEN,
+        SYNCED_PAYLOAD_LEN, SegmentHeader, verify_fragment,
     },
 };
 
@@ -24,6 +24,8 @@ pub(crate) struct Fragment {
     pub(crate) length: u32,
     /// The offset just after it.
     pub(crate) next: u64,
+    /// For a `Synced` fragment: the LSN up to which the log was durable when it was written.
+    pub(crate) synced: Option<u64>,
 }
 
 /// What is at an offset of a segment.
@@ -83,6 +85,14 @@ impl SegmentReader {
         }
         let bytes = self.fetch(0, SEGMENT_HEADER_LEN)?;
         Ok(SegmentHeader::decode(bytes))
+    }
+
+    /// The format version of a segment whose header verified.
+    pub(crate) fn version(&mut self) -> Result<Option<FormatVersion>> {
+        if self.len < SEGMENT_HEADER_LEN as u64 {
+            return Ok(None);
+        }
+        Ok(FormatVersion::of_header(self.fetch(0, SEGMENT_HEADER_LEN)?))
     }
 
     /// True if every byte from `offset` to the end of the file is zero.
@@ -146,10 +156,18 @@ impl SegmentReader {
         if kind == FragmentType::End && parsed.length != 0 {
             return Ok(Slot::Damaged("end marker with a payload".into()));
         }
+        if kind == FragmentType::Synced && parsed.length as usize != SYNCED_PAYLOAD_LEN {
+            return Ok(Slot::Damaged(format!("sync mark of {} bytes", parsed.length)));
+        }
         let number = self.number;
         let body = self.fetch(start, parsed.length as usize)?;
         if !verify_fragment(number, &header, body) {
             return Ok(Slot::Damaged("fragment checksum mismatch".into()));
+        }
+        let synced = (kind == FragmentType::Synced)
+            .then(|| u64::from_le_bytes(body.try_into().expect("length checked above")));
+        if synced.is_some_and(|synced| synced >= parsed.lsn) {
+            return Ok(Slot::Damaged("sync mark claims its own or a later record".into()));
         }
         if let Some(out) = payload {
             out.extend_from_slice(body);
@@ -160,6 +178,7 @@ impl SegmentReader {
             lsn: parsed.lsn,
             length: parsed.length,
             next,
+            synced,
         }))
     }
 
@@ -171,6 +190,30 @@ impl SegmentReader {
         offset: u64,
         min_lsn: u64,
     ) -> Result<Option<u64>> {
+        Ok(self.fragment_after(offset, min_lsn, |_| true)?.map(|(at, _)| at))
+    }
+
+    /// The first valid `Synced` fragment after `offset` (LSN at least `min_lsn`) recording the
+    /// log durable up to `min_lsn` or beyond: proof that a record at or above `min_lsn` was
+    /// fsynced before it. Returns its offset and the synced LSN.
+    pub(crate) fn sync_mark_after(
+        &mut self,
+        offset: u64,
+        min_lsn: u64,
+    ) -> Result<Option<(u64, u64)>> {
+        let proves = |f: &Fragment| f.synced.is_some_and(|synced| synced >= min_lsn);
+        Ok(self
+            .fragment_after(offset, min_lsn, proves)?
+            .map(|(at, f)| (at, f.synced.expect("a sync mark"))))
+    }
+
+    /// The first valid fragment after `offset` with LSN at least `min_lsn` that `accept`s.
+    fn fragment_after(
+        &mut self,
+        offset: u64,
+        min_lsn: u64,
+        accept: impl Fn(&Fragment) -> bool,
+    ) -> Result<Option<(u64, Fragment)>> {
         let max_lsn = min_lsn.saturating_add(self.len / FRAGMENT_HEADER_LEN as u64 + 1);
         let mut at = offset + 1;
         // Bounded by the file length.
@@ -181,8 +224,11 @@ impl SegmentReader {
             let plausible = parsed.plausible_type().is_some()
                 && (min_lsn..=max_lsn).contains(&parsed.lsn)
                 && at + FRAGMENT_HEADER_LEN as u64 + u64::from(parsed.length) <= self.len;
-            if plausible && matches!(self.slot(at, self.len, None)?, Slot::Fragment(_)) {
-                return Ok(Some(at));
+            if plausible
+                && let Slot::Fragment(fragment) = self.slot(at, self.len, None)?
+                && accept(&fragment)
+            {
+                return Ok(Some((at, fragment)));
             }
             at += 1;
         }

@@ -7,7 +7,9 @@
 //! - in the last segment, the first slot that is not a valid fragment ends the log. It is a
 //!   *torn tail* (never acknowledged) if it is cut off by the end of the file, or is zeroed
 //!   space, or is damaged with no valid fragment after it; damage followed by a valid fragment
-//!   is mid-log corruption. A record left incomplete at the end of the log is a torn tail too;
+//!   is mid-log corruption, and so is zeroed space followed by a `Synced` fragment proving that
+//!   the records it should hold were fsynced. A record left incomplete at the end of the log is
+//!   a torn tail too;
 //! - a missing segment number, a header that does not continue its predecessor, or a valid
 //!   fragment out of sequence is mid-log corruption.
 
@@ -18,7 +20,7 @@ use lightning_core_storage::vfs::{OpenMode, Vfs};
 use crate::{
     encoder::Position,
     error::{Error, Result},
-    format::{FragmentType, SEGMENT_HEADER_LEN},
+    format::{FormatVersion, FragmentType, SEGMENT_HEADER_LEN},
     options::RecoveryMode,
     reader::{SegmentReader, Slot},
     segment::{SegmentMeta, remove_segment, segment_path},
@@ -142,6 +144,15 @@ impl Scanner {
                 Walk::Sealed | Walk::Clean(_) => {}
                 Walk::Zeroed(offset) => {
                     if !reader.zero_from(offset)? {
+                        let gap_lsn = self.in_progress.map_or(self.next_lsn, |p| p.lsn);
+                        if let Some((at, synced)) = reader.sync_mark_after(offset, gap_lsn)? {
+                            let what = format!(
+                                "zeroed space where record {gap_lsn} belongs, yet a write at \
+                                 offset {at} records every record up to {synced} as fsynced: \
+                                 synced data was lost"
+                            );
+                            return Ok(Some(mid(number, offset, what)));
+                        }
                         let what = "unwritten space followed by data (unsynced writes reordered)";
                         return Ok(Some(tail(number, offset, what)));
                     }
@@ -220,6 +231,7 @@ impl Scanner {
     fn walk(&mut self, reader: &mut SegmentReader, number: u64) -> Result<Walk> {
         let mut offset = SEGMENT_HEADER_LEN as u64;
         let len = reader.len();
+        let marks_allowed = reader.version()?.is_some_and(FormatVersion::has_sync_marks);
         // Bounded: every fragment advances the offset by at least its header.
         for _ in 0..=len / 24 + 1 {
             let fragment = match reader.slot(offset, len, None)? {
@@ -237,6 +249,9 @@ impl Scanner {
                 }
                 FragmentType::Middle | FragmentType::Last => progress == Some(fragment.lsn),
                 FragmentType::End => fragment.lsn == progress.unwrap_or(self.next_lsn),
+                FragmentType::Synced => {
+                    marks_allowed && progress.is_none() && fragment.lsn == self.next_lsn
+                }
             };
             if !in_sequence {
                 let what = format!(
@@ -255,7 +270,7 @@ impl Scanner {
                     let start = Position { segment: number, offset };
                     self.in_progress = Some(InProgress { lsn: fragment.lsn, start });
                 }
-                FragmentType::Middle => {}
+                FragmentType::Middle | FragmentType::Synced => {}
                 FragmentType::End => {
                     self.expect = Some((number + 1, fragment.lsn, self.in_progress.is_some()));
                     return Ok(Walk::Sealed);
@@ -269,11 +284,22 @@ impl Scanner {
 
 /// Applies the recovery mode: `Ok` if the log may open (after [`repair`]), else the error.
 pub(crate) fn judge(damage: Option<&Damage>, mode: RecoveryMode) -> Result<()> {
-    match (damage, mode) {
-        (None, _) | (Some(_), RecoveryMode::PointInTime) => Ok(()),
-        (Some(d), RecoveryMode::TolerateCorruptedTail) if d.tail => Ok(()),
-        (Some(d), _) => Err(d.clone().into_error(mode)),
-    }
+    let accepted = match (damage, mode) {
+        (None, _) => return Ok(()),
+        (Some(d), RecoveryMode::PointInTime) => d,
+        (Some(d), RecoveryMode::TolerateCorruptedTail) if d.tail => d,
+        (Some(d), _) => return Err(d.clone().into_error(mode)),
+    };
+    tracing::warn!(
+        segment = accepted.segment,
+        offset = accepted.offset,
+        torn_tail = accepted.tail,
+        mode = ?mode,
+        what = %accepted.what,
+        "write-ahead log damage accepted by the recovery mode; the log is cut back to the last \
+         good record"
+    );
+    Ok(())
 }
 
 /// Cuts the log back to `scan.clean_end`: removes every later segment (newest first, each
@@ -283,14 +309,33 @@ pub(crate) fn repair(vfs: &dyn Vfs, dir: &Path, numbers: &[u64], scan: &Scan) ->
     let keep = scan.clean_end.map(|end| end.segment);
     for &number in numbers.iter().rev() {
         if keep.is_none_or(|keep| number > keep) {
+            let bytes = vfs.open(&segment_path(dir, number), OpenMode::Read)?.len()?;
             remove_segment(vfs, dir, number)?;
+            tracing::warn!(
+                segment = number,
+                bytes,
+                "removed a write-ahead log segment past the last good record"
+            );
         }
     }
     if let Some(end) = scan.clean_end {
         let file = vfs.open(&segment_path(dir, end.segment), OpenMode::ReadWrite)?;
-        if file.len()? != end.offset {
+        let len = file.len()?;
+        if len != end.offset {
             file.set_len(end.offset)?;
             file.sync_data()?;
+            let bytes = len.saturating_sub(end.offset);
+            if scan.damage.is_some() {
+                tracing::warn!(
+                    segment = end.segment,
+                    offset = end.offset,
+                    bytes,
+                    "cut the write-ahead log's tail after the last good record"
+                );
+            } else {
+                // Only never-written (preallocated) space follows the records.
+                tracing::debug!(segment = end.segment, offset = end.offset, bytes, "trimmed");
+            }
         }
     }
     Ok(())

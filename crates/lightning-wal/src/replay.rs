@@ -224,6 +224,11 @@ impl WalIter {
                         }
                     }
                 }
+                FragmentType::Synced => {
+                    if self.partial.is_some() || self.expect_lsn != Some(fragment.lsn) {
+                        return Err(out_of_sequence());
+                    }
+                }
                 FragmentType::End => {
                     let next = self.partial.as_ref().map_or(self.expect_lsn, |p| Some(p.lsn));
                     if next != Some(fragment.lsn) || number >= self.end.segment {

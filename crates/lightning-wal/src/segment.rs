@@ -141,6 +141,14 @@ impl SegmentIndex {
         out
     }
 
+    /// The LSN of the oldest record whose start is still on disk: the first segment's first
+    /// LSN, or the one after it when that segment opens with the tail of an older record.
+    /// `None` for an empty index.
+    pub(crate) fn oldest_lsn(&self) -> Option<u64> {
+        let (_, first) = self.segments.first_key_value()?;
+        Some(first.first_lsn + u64::from(first.continues))
+    }
+
     /// The first segment that can hold a record with LSN `>= from`.
     pub(crate) fn replay_start(&self, from: u64) -> Option<u64> {
         let mut start = None;
@@ -198,5 +206,12 @@ mod tests {
         assert_eq!(idx.replay_start(21), Some(3));
         assert_eq!(idx.replay_start(500), Some(4));
         assert_eq!(SegmentIndex::default().replay_start(1), None);
+    }
+
+    #[test]
+    fn oldest_lsn_skips_a_record_continued_from_a_removed_segment() {
+        assert_eq!(index(&[(3, 20, true), (4, 30, false)]).oldest_lsn(), Some(21));
+        assert_eq!(index(&[(4, 30, false)]).oldest_lsn(), Some(30));
+        assert_eq!(SegmentIndex::default().oldest_lsn(), None);
     }
 }

@@ -12,7 +12,7 @@ use parking_lot::Mutex;
 use crate::{
     encoder::{Encoder, Position},
     error::{Error, Result},
-    format::SegmentHeader,
+    format::{FormatVersion, SegmentHeader},
     group_commit::{Goal, Io, Published, Shared, State},
     options::{Durability, WalOptions},
     recovery,
@@ -89,6 +89,8 @@ impl Wal {
         recovery::judge(scan.damage.as_ref(), options.recovery_mode)?;
         recovery::repair(vfs.as_ref(), dir, &numbers, &scan)?;
         let mut index = SegmentIndex::default();
+        // A version-1 tail segment kept from an older build gets no sync marks.
+        let mut marks = true;
         let (file, tail) = match scan.clean_end {
             Some(end) => {
                 for meta in scan.segments.iter().filter(|m| m.number <= end.segment) {
@@ -98,6 +100,10 @@ impl Wal {
                 // What a crashed process left in the page cache becomes durable before it is
                 // reported durable.
                 file.sync_data()?;
+                let mut header = [0u8; crate::format::SEGMENT_HEADER_LEN];
+                file.read_exact_at(&mut header, 0)?;
+                marks =
+                    FormatVersion::of_header(&header).is_some_and(FormatVersion::has_sync_marks);
                 (file, end)
             }
             None => {
@@ -110,8 +116,10 @@ impl Wal {
             }
         };
         let last_lsn = scan.next_lsn - 1;
+        let encoder =
+            Encoder::new(options.segment_size_bytes, tail, scan.next_lsn).with_sync_marks(marks);
         let state = State {
-            encoder: Encoder::new(options.segment_size_bytes, tail, scan.next_lsn),
+            encoder,
             written_lsn: last_lsn,
             durable_lsn: last_lsn,
             written_end: tail,
@@ -188,6 +196,8 @@ impl Wal {
         if state.shutdown {
             return Err(Error::Closed);
         }
+        let durable = state.durable_lsn;
+        state.encoder.note_durable(durable);
         let overhead = if transform.encrypts() { SEAL_OVERHEAD } else { 0 };
         for (payload, flags) in payloads {
             let at = state.encoder.start_record(payload.len() + overhead);
@@ -246,6 +256,14 @@ impl Wal {
         Lsn(self.shared.state.lock().encoder.next_lsn() - 1)
     }
 
+    /// The LSN of the oldest record still in the log: records below it were truncated away
+    /// (or never existed). `last_lsn() + 1` for a log that holds no record.
+    pub fn oldest_lsn(&self) -> Lsn {
+        let next = self.shared.state.lock().encoder.next_lsn();
+        let oldest = self.shared.segments.lock().oldest_lsn().unwrap_or(next);
+        Lsn(oldest.min(next))
+    }
+
     /// Every record up to this LSN is durable.
     pub fn durable_lsn(&self) -> Lsn {
         Lsn(self.shared.state.lock().durable_lsn)
@@ -300,7 +318,17 @@ impl Wal {
             state.durable_lsn
         };
         let mut segments = self.shared.segments.lock();
-        for number in segments.removable(lsn.get(), durable) {
+        let removable = segments.removable(lsn.get(), durable);
+        if let (Some(first), Some(last)) = (removable.first(), removable.last()) {
+            tracing::debug!(
+                below_lsn = lsn.get(),
+                segments = removable.len(),
+                first,
+                last,
+                "truncating the write-ahead log"
+            );
+        }
+        for number in removable {
             if let Err(error) = remove_segment(self.shared.vfs.as_ref(), &self.shared.dir, number) {
                 drop(segments);
                 self.shared.poison(&mut self.shared.state.lock(), &error);

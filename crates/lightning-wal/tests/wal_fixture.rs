@@ -1,10 +1,11 @@
-//! The version-1 fixture: segment files written by lightning-wal 0.1.0, committed under
-//! `tests/fixtures/wal-v1/`, must open and replay with every later build; and while version 1
-//! is the current format, the writer must still produce exactly these bytes.
+//! The fixtures: segment files written by lightning-wal 0.1.0 (version 1, under
+//! `tests/fixtures/wal-v1/`) and by the build that introduced version 2 (`Synced` fragments,
+//! under `tests/fixtures/wal-v2/`) must open and replay with every later build; and while
+//! version 2 is the current format, the writer must still produce exactly the version-2 bytes.
 //!
-//! To regenerate after a deliberate format change (which needs a new format version and a new
-//! fixture directory, keeping this one): `LIGHTNING_WAL_BLESS=1 cargo test -p lightning-wal
-//! --test wal_fixture`.
+//! To regenerate the current version's fixture after a deliberate change (which needs a new
+//! format version and a new fixture directory, keeping the old ones):
+//! `LIGHTNING_WAL_BLESS=1 cargo test -p lightning-wal --test wal_fixture`.
 
 mod common;
 
@@ -14,8 +15,11 @@ use common::{dir, small, with_mode};
 use lightning_core_storage::vfs::{FaultFs, OpenMode, Vfs};
 use lightning_wal::{Durability, Lsn, RecoveryMode, Wal};
 
-fn fixture_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/wal-v1")
+/// The format version the writer produces now.
+const CURRENT: u16 = 2;
+
+fn fixture_dir(version: u16) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/wal-v{version}"))
 }
 
 /// The records of the fixture: empty, small, one spanning three 512-byte segments, and more.
@@ -42,8 +46,8 @@ fn write_log() -> Vec<(String, Vec<u8>)> {
     names.into_iter().map(|n| (n.clone(), fs.file_contents(&dir().join(&n)).unwrap())).collect()
 }
 
-fn read_fixture() -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixture_dir())
+fn read_fixture(version: u16) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixture_dir(version))
         .expect("the fixture directory exists")
         .map(|e| {
             let e = e.unwrap();
@@ -54,26 +58,44 @@ fn read_fixture() -> Vec<(String, Vec<u8>)> {
     files
 }
 
-#[test]
-fn the_version_1_fixture_still_opens_and_replays() {
+fn bless_current() {
     if std::env::var_os("LIGHTNING_WAL_BLESS").is_some() {
-        std::fs::create_dir_all(fixture_dir()).unwrap();
-        for (name, mut bytes) in write_log() {
-            // The active segment's preallocated zeros are space, not format.
-            while bytes.last() == Some(&0) {
+        std::fs::create_dir_all(fixture_dir(CURRENT)).unwrap();
+        let files = write_log();
+        let active = files.len() - 1;
+        for (i, (name, mut bytes)) in files.into_iter().enumerate() {
+            // The active segment's preallocated zeros are space, not format (its last record
+            // ends in a non-zero byte). A sealed segment is kept whole: its End fragment may
+            // end in zero bytes.
+            while i == active && bytes.last() == Some(&0) {
                 bytes.pop();
             }
-            std::fs::write(fixture_dir().join(name), bytes).unwrap();
+            std::fs::write(fixture_dir(CURRENT).join(name), bytes).unwrap();
         }
     }
-    let files = read_fixture();
+}
+
+#[test]
+fn the_version_1_fixture_still_opens_and_replays() {
+    opens_and_replays(1);
+}
+
+#[test]
+fn the_version_2_fixture_opens_and_replays() {
+    bless_current();
+    opens_and_replays(2);
+}
+
+fn opens_and_replays(version: u16) {
+    let files = read_fixture(version);
     assert_eq!(
         files.len(),
         3,
         "three segments: {:?}",
         files.iter().map(|f| &f.0).collect::<Vec<_>>()
     );
-    assert!(files.iter().all(|(_, bytes)| bytes.starts_with(b"LIGHTWAL\x01\x00")), "v1 headers");
+    let magic = [&b"LIGHTWAL"[..], &version.to_le_bytes()].concat();
+    assert!(files.iter().all(|(_, bytes)| bytes.starts_with(&magic)), "v{version} headers");
     let fs = FaultFs::new();
     fs.create_dir_all(dir()).unwrap();
     for (name, bytes) in &files {
@@ -82,13 +104,20 @@ fn the_version_1_fixture_still_opens_and_replays() {
         file.sync_data().unwrap();
     }
     let options = with_mode(small(512), RecoveryMode::AbsoluteConsistency);
-    let wal = Wal::open(std::sync::Arc::new(fs), dir(), options).unwrap();
+    let wal = Wal::open(std::sync::Arc::new(fs.clone()), dir(), options.clone()).unwrap();
     let read: Vec<(u64, Vec<u8>)> =
         wal.replay(Lsn(1)).unwrap().map(|r| r.map(|r| (r.lsn.get(), r.payload)).unwrap()).collect();
     let expected: Vec<(u64, Vec<u8>)> =
         records().into_iter().enumerate().map(|(i, r)| (i as u64 + 1, r)).collect();
     assert_eq!(read, expected);
     assert_eq!(wal.append(b"new", Durability::Immediate).unwrap(), Lsn(6));
+    assert_eq!(wal.append(b"newer", Durability::Immediate).unwrap(), Lsn(7));
+    drop(wal);
+    // Appended into the fixture's tail segment (no Synced fragments in a version-1 one), the
+    // log still opens strictly.
+    let wal = Wal::open(std::sync::Arc::new(fs), dir(), options).unwrap();
+    let read = wal.replay(Lsn(6)).unwrap().map(|r| r.unwrap().payload).collect::<Vec<_>>();
+    assert_eq!(read, vec![b"new".to_vec(), b"newer".to_vec()]);
 }
 
 /// The log's files with the active segment's preallocated zeros cut off (they are space, not
@@ -110,8 +139,9 @@ fn without_preallocation(
 }
 
 #[test]
-fn the_writer_still_produces_the_version_1_bytes() {
-    let fixture = read_fixture();
+fn the_writer_still_produces_the_current_version_bytes() {
+    bless_current();
+    let fixture = read_fixture(CURRENT);
     let written = write_log();
     assert_eq!(written.len(), fixture.len(), "as many segments as the fixture");
     let written = without_preallocation(written, &fixture);
@@ -120,7 +150,7 @@ fn the_writer_still_produces_the_version_1_bytes() {
         let first_difference = bytes.iter().zip(expected).position(|(a, b)| a != b);
         assert!(
             bytes == expected,
-            "{name}: the v1 format changed at byte {first_difference:?} (lengths {} / {}): add a \
+            "{name}: the v{CURRENT} format changed at byte {first_difference:?} (lengths {} / {}): add a \
              version and keep this fixture",
             bytes.len(),
             expected.len()

@@ -115,13 +115,20 @@ impl StorageEngine for MemoryEngine {
 
     fn durable_state(&self) -> DurableState {
         let durable = self.checkpointed.lock();
-        DurableState { lsn: durable.applied_lsn, max_commit_ts: durable.max_commit_ts }
+        DurableState {
+            lsn: durable.applied_lsn,
+            log_floor: durable.applied_lsn,
+            max_commit_ts: durable.max_commit_ts,
+        }
     }
 
     fn checkpoint(&self) -> Result<DurableState> {
         let snapshot = self.live.read().clone();
-        let state =
-            DurableState { lsn: snapshot.applied_lsn, max_commit_ts: snapshot.max_commit_ts };
+        let state = DurableState {
+            lsn: snapshot.applied_lsn,
+            log_floor: snapshot.applied_lsn,
+            max_commit_ts: snapshot.max_commit_ts,
+        };
         *self.checkpointed.lock() = snapshot;
         Ok(state)
     }

@@ -21,8 +21,9 @@
 //! - **Durability** is the engine's own: [`StorageEngine::checkpoint`] makes everything applied
 //!   so far durable and [`StorageEngine::durable_state`] reports the LSN up to which *every*
 //!   batch is durable. After a crash and reopen, every batch at or below that LSN is present;
-//!   batches above it may or may not be (the log replays them). The log may be truncated below
-//!   the minimum durable LSN of all engines.
+//!   batches above it may or may not be (the log replays them). An engine that can fall back to
+//!   an older durable state at open reports its LSN as [`DurableState::log_floor`]; the log may
+//!   be truncated only below the minimum log floor of all engines.
 //! - **Garbage.** [`StorageEngine::collect_garbage`] may drop any version that no read at or
 //!   above the horizon timestamp can see. Reads below the horizon are no longer answered
 //!   exactly; the transaction layer never issues them.
@@ -91,6 +92,14 @@ pub trait StorageEngine: Send + Sync + 'static {
 
     /// Counters for `stats` output.
     fn stats(&self) -> Result<EngineStats>;
+
+    /// Why the engine refuses writes after an earlier failure (a failed checkpoint, a batch
+    /// that failed half-applied), or `None` while it accepts them. Layers above check it
+    /// *before* logging a commit: a commit logged and then refused by the engine would be
+    /// acknowledged as failed yet replayed by recovery after reopen.
+    fn poisoned(&self) -> Option<String> {
+        None
+    }
 
     /// The longest key [`StorageEngine::apply`] accepts. Layers above check batches against it
     /// *before* logging them: a write the engine would refuse must never reach the log, where

@@ -240,6 +240,10 @@ pub fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
 pub struct DurableState {
     /// Every batch at or below this LSN survives a crash.
     pub lsn: Lsn,
+    /// The LSN of the oldest durable state the engine may fall back to at open (the B+Tree's
+    /// older meta slot, should the newest be damaged); at most `lsn`. The log must keep every
+    /// record above it: truncate only below `log_floor + 1`.
+    pub log_floor: Lsn,
     /// The highest commit timestamp among durable versions (the timestamp oracle restarts
     /// above it).
     pub max_commit_ts: Timestamp,

@@ -1,4 +1,6 @@
-//! The persistent free list: a chain of pages holding the ids of free pages.
+//! The persistent free list: a chain of pages holding the ids of free pages, then the ids of
+//! held pages (freed by the last commit, still referenced by the older meta slot); the meta
+//! page records how many of each.
 //!
 //! Body layout of a free-list page (after the page header; little-endian):
 //!
@@ -35,12 +37,13 @@ pub fn encode(page: &mut Page, next: PageId, ids: &[PageId]) {
     }
 }
 
-/// Reads one free-list page: its ids go into `into` (checked against `page_count` and for
-/// duplicates); returns the next page of the chain.
+/// Reads one free-list page: its ids are appended to `into` in chain order (checked against
+/// `page_count`, and for duplicates against `seen`); returns the next page of the chain.
 pub fn decode(
     page: &Page,
     page_count: u64,
-    into: &mut BTreeSet<PageId>,
+    into: &mut Vec<PageId>,
+    seen: &mut BTreeSet<PageId>,
     location: &str,
 ) -> Result<PageId> {
     let body = page.body();
@@ -55,9 +58,10 @@ pub fn decode(
         if id.0 < super::FIRST_DATA_PAGE.0 || id.0 >= page_count {
             return Err(bad(format!("free page id {id} is outside the file")));
         }
-        if !into.insert(id) {
+        if !seen.insert(id) {
             return Err(bad(format!("page {id} is listed as free twice")));
         }
+        into.push(id);
     }
     Ok(next)
 }

@@ -11,10 +11,19 @@
 //! 3. writes the inactive meta slot with the next generation and syncs again.
 //!
 //! A crash at any point leaves the previous meta valid and everything it references intact.
-//! Pages freed since the last commit are reused only after the commit that frees them is
-//! durable, because the previous meta may still reference them. A failed write or sync poisons
-//! the manager: every later write fails with [`Error::Poisoned`].
+//!
+//! **Both meta slots stay openable.** A page freed between commits N and N+1 is still used by
+//! commit N, which the older slot keeps after N+1 is durable; so commit N+1 records it as
+//! *held*, not free, and it becomes reusable only once commit N+2 has overwritten slot N. The
+//! free-list pages of commit N are held the same way. So if the newest meta page is damaged, or
+//! the newest commit's writes were lost, open falls back to the older slot and finds every page
+//! it references intact (and says so through `tracing::warn!`); the owner replays its log from
+//! the older commit (see `docs/ARCHITECTURE.md`, "Recovery and durability rules"). No lock
+//! that reads or allocations take is held across a commit's I/O (see `commit.rs`: commits are
+//! serialised by their own lock; `read_page` takes no lock at all). A failed write or
+//! sync poisons the manager: every later write fails with [`Error::Poisoned`].
 
+mod commit;
 pub mod free_list;
 pub mod meta;
 mod open;
@@ -22,7 +31,10 @@ mod open;
 use std::{
     collections::{BTreeSet, HashSet},
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use parking_lot::Mutex;
@@ -46,7 +58,8 @@ pub struct PageManagerStats {
     pub page_count: u64,
     /// Pages free for allocation now.
     pub free_pages: u64,
-    /// Pages freed since the last commit, reusable after the next one.
+    /// Pages freed but not reusable yet: since the last commit (reusable after the next two), or
+    /// by it (the older meta slot still uses them; reusable after the next one).
     pub pending_free_pages: u64,
     /// Pages holding the durable free list.
     pub free_list_pages: u64,
@@ -61,7 +74,7 @@ pub struct SpaceMap {
     pub page_count: u64,
     /// Free now.
     pub free: BTreeSet<PageId>,
-    /// Freed since the last commit.
+    /// Freed but not reusable yet: since the last commit, or by it (held for the older slot).
     pub pending_free: BTreeSet<PageId>,
     /// Holding the durable free list.
     pub free_list_pages: BTreeSet<PageId>,
@@ -73,6 +86,8 @@ struct State {
     meta: Meta,
     /// The slot (0 or 1) holding `meta`.
     active_slot: u64,
+    /// The meta of the other slot, if it is valid and older: the commit open falls back to.
+    older: Option<Meta>,
     /// Pages in the file now (grows between commits).
     page_count: u64,
     /// Free in the durable state and not allocated since: reusable now.
@@ -81,6 +96,9 @@ struct State {
     fresh: HashSet<PageId>,
     /// Freed since the last commit; the durable state may still reference them.
     pending_free: BTreeSet<PageId>,
+    /// Freed by the last commit (and its predecessor's free-list pages): the older meta slot
+    /// may still reference them, so they become free only after the next commit.
+    held: BTreeSet<PageId>,
     /// Pages of the durable free-list chain.
     list_pages: Vec<PageId>,
     /// Why writes are refused, after a failed write or sync.
@@ -93,12 +111,18 @@ pub struct PageManager {
     inner: Arc<Inner>,
 }
 
+/// Lock order: `commit_lock`, then `state`. `state` is never held across I/O.
 #[derive(Debug)]
 struct Inner {
     file: FileHandle,
     path: PathBuf,
     name: String,
     format: PageFormat,
+    /// Serialises commits; held across a commit's writes and syncs (the state lock is not).
+    commit_lock: Mutex<()>,
+    /// `State::page_count`, readable without the state lock (by `read_page`). Written only
+    /// under the state lock.
+    page_count: AtomicU64,
     state: Mutex<State>,
 }
 
@@ -117,8 +141,15 @@ impl PageManager {
 
     fn from_parts(file: FileHandle, path: &Path, format: PageFormat, state: State) -> Self {
         let name = path.display().to_string();
-        let inner =
-            Inner { file, path: path.to_path_buf(), name, format, state: Mutex::new(state) };
+        let inner = Inner {
+            file,
+            path: path.to_path_buf(),
+            name,
+            format,
+            commit_lock: Mutex::new(()),
+            page_count: AtomicU64::new(state.page_count),
+            state: Mutex::new(state),
+        };
         PageManager { inner: Arc::new(inner) }
     }
 
@@ -137,6 +168,12 @@ impl PageManager {
         self.inner.state.lock().meta.user.clone()
     }
 
+    /// The owner's bytes of the older meta slot, if it is valid: the commit open would fall
+    /// back to if the newest meta page were damaged. Everything it references is intact.
+    pub fn older_user_meta(&self) -> Option<Vec<u8>> {
+        self.inner.state.lock().older.as_ref().map(|meta| meta.user.clone())
+    }
+
     /// A new page with a zeroed body, for `id` (which the caller allocated).
     pub fn new_page(&self, page_type: PageType, id: PageId) -> Page {
         self.inner.format.new_page(page_type, id)
@@ -150,6 +187,7 @@ impl PageManager {
             Some(id) => id,
             None => {
                 state.page_count += 1;
+                self.inner.page_count.store(state.page_count, Ordering::Release);
                 PageId(state.page_count - 1)
             }
         };
@@ -168,6 +206,7 @@ impl PageManager {
         }
         if state.free.contains(&id)
             || state.pending_free.contains(&id)
+            || state.held.contains(&id)
             || state.list_pages.contains(&id)
         {
             return Err(Error::InvalidInput(format!("page {id} freed twice")));
@@ -180,9 +219,9 @@ impl PageManager {
         Ok(())
     }
 
-    /// Reads and verifies page `id`.
+    /// Reads and verifies page `id`. Takes no lock: never waits for a commit's I/O.
     pub fn read_page(&self, id: PageId) -> Result<Page> {
-        let page_count = self.inner.state.lock().page_count;
+        let page_count = self.inner.page_count.load(Ordering::Acquire);
         if id.0 >= page_count {
             return Err(Error::corruption(
                 format!("reference to page {id} beyond the end of the file ({page_count} pages)"),
@@ -226,70 +265,6 @@ impl PageManager {
         error
     }
 
-    /// Makes every page written so far durable, with `user` as the owner's meta bytes.
-    pub fn commit(&self, user: &[u8]) -> Result<()> {
-        if user.len() > USER_META_CAPACITY {
-            return Err(Error::InvalidInput(format!(
-                "owner's meta of {} bytes exceeds {USER_META_CAPACITY}",
-                user.len()
-            )));
-        }
-        // One commit at a time: the state lock is held throughout (allocation waits briefly).
-        let mut state = self.inner.state.lock();
-        check_writable(&state)?;
-        let plan = plan_free_list(&mut state, self.inner.format.body_len());
-        let result = self.write_commit(&state, &plan, user);
-        match result {
-            Ok(meta) => {
-                state.meta = meta;
-                state.active_slot = 1 - state.active_slot;
-                state.free = plan.free;
-                state.pending_free.clear();
-                state.fresh.clear();
-                state.list_pages = plan.list_pages;
-                Ok(())
-            }
-            Err(e) => {
-                state.poisoned.get_or_insert_with(|| e.to_string());
-                Err(e)
-            }
-        }
-    }
-
-    fn write_commit(&self, state: &State, plan: &FreeListPlan, user: &[u8]) -> Result<Meta> {
-        let format = &self.inner.format;
-        let per_page = free_list::ids_per_page(format.body_len());
-        let ids: Vec<PageId> = plan.free.iter().copied().collect();
-        let mut chunks = ids.chunks(per_page);
-        let mut bytes = Vec::new();
-        for (i, &id) in plan.list_pages.iter().enumerate() {
-            let next = plan.list_pages.get(i + 1).copied().unwrap_or(PageId::ZERO);
-            let mut page = format.new_page(PageType::FREE_LIST, id);
-            free_list::encode(&mut page, next, chunks.next().unwrap_or(&[]));
-            format.encode(&page, &mut bytes)?;
-            self.inner.file.write_all_at(&bytes, id.0 * bytes.len() as u64)?;
-        }
-        debug_assert!(chunks.next().is_none(), "every free id has a place in the list");
-        // Everything the new meta will reference (and the file's new length) first.
-        self.inner.file.sync_data()?;
-        let meta = Meta {
-            page_size: format.page_size().bytes() as u32,
-            generation: state.meta.generation + 1,
-            page_count: state.page_count,
-            free_head: plan.list_pages.first().copied().unwrap_or(PageId::ZERO),
-            free_count: plan.free.len() as u64,
-            free_list_pages: plan.list_pages.len() as u64,
-            user: user.to_vec(),
-        };
-        let slot = PageId(1 - state.active_slot);
-        let mut page = format.new_page(PageType::META, slot);
-        meta.encode(&mut page);
-        format.encode(&page, &mut bytes)?;
-        self.inner.file.write_all_at(&bytes, slot.0 * bytes.len() as u64)?;
-        self.inner.file.sync_data()?;
-        Ok(meta)
-    }
-
     /// Counters for stats output.
     pub fn stats(&self) -> PageManagerStats {
         let state = self.inner.state.lock();
@@ -297,7 +272,7 @@ impl PageManager {
             page_size: self.inner.format.page_size().bytes(),
             page_count: state.page_count,
             free_pages: state.free.len() as u64,
-            pending_free_pages: state.pending_free.len() as u64,
+            pending_free_pages: (state.pending_free.len() + state.held.len()) as u64,
             free_list_pages: state.list_pages.len() as u64,
             generation: state.meta.generation,
         }
@@ -309,7 +284,7 @@ impl PageManager {
         SpaceMap {
             page_count: state.page_count,
             free: state.free.clone(),
-            pending_free: state.pending_free.clone(),
+            pending_free: state.pending_free.union(&state.held).copied().collect(),
             free_list_pages: state.list_pages.iter().copied().collect(),
         }
     }
@@ -325,43 +300,4 @@ fn check_writable(state: &State) -> Result<()> {
         Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
         None => Ok(()),
     }
-}
-
-/// Where the next commit's free list goes and what it holds.
-#[derive(Debug)]
-struct FreeListPlan {
-    /// The ids the new list records as free (free after the commit).
-    free: BTreeSet<PageId>,
-    /// The pages that will hold the list.
-    list_pages: Vec<PageId>,
-}
-
-/// Chooses pages for the new free list. REQUIRES: the state lock is held for the whole commit.
-///
-/// After the commit, free = free now + pending + the old list's pages, minus the pages used for
-/// the new list. Those come only from pages free *now* (unreferenced by the durable state) or
-/// from growing the file, so the old list stays intact until the new meta is durable.
-fn plan_free_list(state: &mut State, body_len: usize) -> FreeListPlan {
-    let per_page = free_list::ids_per_page(body_len);
-    let mut free: BTreeSet<PageId> = state.free.clone();
-    free.extend(state.pending_free.iter().copied());
-    free.extend(state.list_pages.iter().copied());
-    let mut candidates = state.free.iter().rev().copied().collect::<Vec<_>>().into_iter();
-    let mut list_pages = Vec::new();
-    // Each page taken from the free set also shrinks what the list must hold.
-    while list_pages.len() < free.len().div_ceil(per_page) {
-        let page = match candidates.next() {
-            Some(id) => {
-                free.remove(&id);
-                state.free.remove(&id);
-                id
-            }
-            None => {
-                state.page_count += 1;
-                PageId(state.page_count - 1)
-            }
-        };
-        list_pages.push(page);
-    }
-    FreeListPlan { free, list_pages }
 }

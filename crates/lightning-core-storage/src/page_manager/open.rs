@@ -1,4 +1,8 @@
 //! Creating and opening paged files: meta slot selection, free-list loading, validation.
+//!
+//! Open uses the valid meta slot with the higher generation. A damaged slot is not an error
+//! while the other is valid, but it is never silent: the fallback is logged through
+//! `tracing::warn!` with both slots' generations and what was wrong.
 
 use std::{
     collections::{BTreeSet, HashSet},
@@ -31,8 +35,10 @@ pub(super) fn create(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<P
         free_head: PageId::ZERO,
         free_count: 0,
         free_list_pages: 0,
+        held_count: 0,
         user: Vec::new(),
     };
+    let older = Meta { generation: 0, ..meta.clone() };
     let mut bytes = Vec::new();
     for slot in [0u64, 1] {
         // Slot 1 starts one generation older, so slot 0 is the active one.
@@ -50,10 +56,12 @@ pub(super) fn create(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<P
     let state = State {
         meta,
         active_slot: 0,
+        older: Some(older),
         page_count: FIRST_DATA_PAGE.0,
         free: BTreeSet::new(),
         fresh: HashSet::new(),
         pending_free: BTreeSet::new(),
+        held: BTreeSet::new(),
         list_pages: Vec::new(),
         poisoned: None,
     };
@@ -73,7 +81,19 @@ pub(super) fn open(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<Pag
     for size in sizes {
         let sized = format.with_page_size(size);
         match read_best_meta(&file, &sized, &name) {
-            Ok((slot, meta)) => return finish_open(file, path, sized, slot, meta, file_len),
+            Ok(best) => {
+                if !best.rejected.is_empty() {
+                    tracing::warn!(
+                        file = %name,
+                        slot = best.slot,
+                        generation = best.meta.generation,
+                        rejected = %best.rejected.join("; "),
+                        "a meta slot is damaged; opening the other (an older commit if the \
+                         damaged one was the newest: its owner replays its log from there)"
+                    );
+                }
+                return finish_open(file, path, sized, best, file_len);
+            }
             Err(e) => {
                 first_error.get_or_insert(e);
             }
@@ -82,10 +102,22 @@ pub(super) fn open(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<Pag
     Err(first_error.unwrap_or_else(|| Error::corruption("no valid meta page", name)))
 }
 
+/// What [`read_best_meta`] found.
+struct BestMeta {
+    /// The slot to open.
+    slot: u64,
+    /// Its meta.
+    meta: Meta,
+    /// The other slot's meta, if it is valid and older.
+    older: Option<Meta>,
+    /// What was wrong with a slot that did not verify.
+    rejected: Vec<String>,
+}
+
 /// Reads both meta slots and returns the valid one with the higher generation.
-fn read_best_meta(file: &FileHandle, format: &PageFormat, name: &str) -> Result<(u64, Meta)> {
+fn read_best_meta(file: &FileHandle, format: &PageFormat, name: &str) -> Result<BestMeta> {
     let size = format.page_size().bytes();
-    let mut best: Option<(u64, Meta)> = None;
+    let mut valid: Vec<(u64, Meta)> = Vec::new();
     let mut errors = Vec::new();
     for slot in [0u64, 1] {
         let location = format!("{name} meta slot {slot}");
@@ -98,27 +130,30 @@ fn read_best_meta(file: &FileHandle, format: &PageFormat, name: &str) -> Result<
             Ok(meta) if meta.page_size as usize != size => {
                 errors.push(format!("slot {slot}: records page size {}", meta.page_size));
             }
-            Ok(meta) => {
-                if best.as_ref().is_none_or(|(_, b)| meta.generation > b.generation) {
-                    best = Some((slot, meta));
-                }
-            }
+            Ok(meta) => valid.push((slot, meta)),
             Err(e) => errors.push(format!("slot {slot}: {e}")),
         }
     }
-    best.ok_or_else(|| {
-        Error::corruption(format!("no valid meta page ({})", errors.join("; ")), name.to_string())
-    })
+    valid.sort_by_key(|(_, meta)| std::cmp::Reverse(meta.generation));
+    let mut valid = valid.into_iter();
+    let Some((slot, meta)) = valid.next() else {
+        return Err(Error::corruption(
+            format!("no valid meta page ({})", errors.join("; ")),
+            name.to_string(),
+        ));
+    };
+    let older = valid.next().map(|(_, older)| older).filter(|o| o.generation < meta.generation);
+    Ok(BestMeta { slot, meta, older, rejected: errors })
 }
 
 fn finish_open(
     file: FileHandle,
     path: &Path,
     format: PageFormat,
-    active_slot: u64,
-    meta: Meta,
+    best: BestMeta,
     file_len: u64,
 ) -> Result<PageManager> {
+    let BestMeta { slot: active_slot, meta, older, .. } = best;
     let name = path.display().to_string();
     let size = format.page_size().bytes() as u64;
     if meta.page_count < FIRST_DATA_PAGE.0 {
@@ -140,28 +175,35 @@ fn finish_open(
         State {
             meta: meta.clone(),
             active_slot,
+            older,
             page_count: meta.page_count,
             free: BTreeSet::new(),
             fresh: HashSet::new(),
             pending_free: BTreeSet::new(),
+            held: BTreeSet::new(),
             list_pages: Vec::new(),
             poisoned: None,
         },
     );
-    let (free, list_pages) = load_free_list(&pm, &meta)?;
+    let (free, held, list_pages) = load_free_list(&pm, &meta)?;
     {
         let mut state = pm.inner.state.lock();
         state.free = free;
+        state.held = held;
         state.list_pages = list_pages;
     }
     Ok(pm)
 }
 
+/// The free ids, the held ids and the pages of a free-list chain.
+type LoadedList = (BTreeSet<PageId>, BTreeSet<PageId>, Vec<PageId>);
+
 /// Walks the free-list chain, bounded by what the meta records, rejecting cycles, duplicates
-/// and ids outside the file.
-fn load_free_list(pm: &PageManager, meta: &Meta) -> Result<(BTreeSet<PageId>, Vec<PageId>)> {
+/// and ids outside the file. The first `free_count` ids are free, the rest held.
+fn load_free_list(pm: &PageManager, meta: &Meta) -> Result<LoadedList> {
     let name = &pm.inner.name;
-    let mut free = BTreeSet::new();
+    let mut ids = Vec::new();
+    let mut seen = BTreeSet::new();
     let mut list_pages = Vec::new();
     let mut next = meta.free_head;
     while next != PageId::ZERO {
@@ -189,25 +231,28 @@ fn load_free_list(pm: &PageManager, meta: &Meta) -> Result<(BTreeSet<PageId>, Ve
             ));
         }
         list_pages.push(next);
-        next = free_list::decode(&page, meta.page_count, &mut free, &location)?;
+        next = free_list::decode(&page, meta.page_count, &mut ids, &mut seen, &location)?;
     }
-    if list_pages.len() as u64 != meta.free_list_pages || free.len() as u64 != meta.free_count {
+    let recorded = meta.free_count.checked_add(meta.held_count);
+    if list_pages.len() as u64 != meta.free_list_pages || Some(ids.len() as u64) != recorded {
         return Err(Error::corruption(
             format!(
-                "free list holds {} ids in {} pages; meta records {} in {}",
-                free.len(),
+                "free list holds {} ids in {} pages; meta records {} free and {} held in {}",
+                ids.len(),
                 list_pages.len(),
                 meta.free_count,
+                meta.held_count,
                 meta.free_list_pages
             ),
             name.clone(),
         ));
     }
-    if let Some(page) = list_pages.iter().find(|p| free.contains(p)) {
+    if let Some(page) = list_pages.iter().find(|p| seen.contains(p)) {
         return Err(Error::corruption(
             format!("page {page} is both a free-list page and listed as free"),
             name.clone(),
         ));
     }
-    Ok((free, list_pages))
+    let held = ids.split_off(meta.free_count as usize);
+    Ok((ids.into_iter().collect(), held.into_iter().collect(), list_pages))
 }

@@ -27,8 +27,10 @@ use parking_lot::Mutex;
 use super::{FileHandle, OpenMode, Vfs, VfsFile, VfsLock, parent_dir};
 use crate::{Error, Result};
 
+mod gate;
 mod image;
 
+use gate::SyncGate;
 use image::{Image, Inode};
 
 /// The size of a device sector: the unit in which [`FaultKind::TearWrite`] tears.
@@ -157,6 +159,7 @@ struct State {
 #[derive(Debug, Clone, Default)]
 pub struct FaultFs {
     state: Arc<Mutex<State>>,
+    sync_gate: Arc<SyncGate>,
 }
 
 fn eio(op: &'static str, path: &Path, why: &str) -> Error {
@@ -177,6 +180,23 @@ impl FaultFs {
     /// Convenience: the next `sync_data`/`sync_all` fails, once or from now on.
     pub fn fail_next_sync(&self, persistent: bool) {
         self.inject(FaultKind::FailNth { op: Some(OpKind::Sync), n: 1, persistent });
+    }
+
+    /// Holds every later file sync (`sync_data`/`sync_all`) before it runs, until
+    /// [`FaultFs::release_syncs`]; other operations go on. For tests of what must not wait for
+    /// an fsync.
+    pub fn hold_syncs(&self) {
+        self.sync_gate.close();
+    }
+
+    /// Lets held syncs run, and later ones pass freely.
+    pub fn release_syncs(&self) {
+        self.sync_gate.open();
+    }
+
+    /// Blocks until at least `n` syncs are held by [`FaultFs::hold_syncs`].
+    pub fn wait_for_held_syncs(&self, n: u64) {
+        self.sync_gate.wait_for_waiting(n);
     }
 
     /// Disarms every fault.
@@ -500,6 +520,7 @@ impl VfsFile for FaultFile {
     }
 
     fn sync_data(&self) -> Result<()> {
+        self.fs.sync_gate.pass();
         self.with_inode(OpKind::Sync, true, |inode| {
             inode.sync();
             Ok(())
