@@ -10,8 +10,12 @@ use std::{
     time::Duration,
 };
 
-use lightning_core_storage::engine::EngineBatch;
+use lightning_core_storage::{
+    engine::{CheckReport, EngineBatch},
+    vfs::{StdFs, Vfs},
+};
 use lightning_txn::{Isolation, TxnStore};
+use lightning_wal::Durability;
 use parking_lot::{MappedRwLockReadGuard, Mutex, RwLock, RwLockReadGuard};
 
 use crate::{
@@ -54,7 +58,19 @@ impl Database {
     /// `Config::create_if_missing(false)`). Fails clearly if another process has it open, if
     /// it was created with another engine, or if the engine is not available in this build.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Database> {
-        let Opened { store, lock, catalog } = open::open(path.as_ref(), &config)?;
+        Self::open_with_vfs(Arc::new(StdFs::new()), path, config)
+    }
+
+    /// Opens the database in `path` on the file system `vfs`: every file access of the
+    /// database, its engine and its log goes through it. [`Database::open`] uses
+    /// [`crate::vfs::StdFs`]; tests use [`crate::vfs::FaultFs`] to inject I/O errors and
+    /// simulate power cuts under the whole database, background threads included.
+    pub fn open_with_vfs(
+        vfs: Arc<dyn Vfs>,
+        path: impl AsRef<Path>,
+        config: Config,
+    ) -> Result<Database> {
+        let Opened { store, lock, catalog } = open::open(vfs, path.as_ref(), &config)?;
         let worker = crate::maintenance::Worker::start(store.clone(), config.checkpoint_interval);
         let inner = DbInner {
             store: RwLock::new(Some(store)),
@@ -141,8 +157,13 @@ impl Database {
         self.range_in::<&[u8]>(DEFAULT, ..)
     }
 
-    /// Applies `batch` atomically.
+    /// Applies `batch` atomically, with the configured durability.
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        self.write_with(batch, self.inner.config.durability)
+    }
+
+    /// Applies `batch` atomically with `durability` instead of the configured one.
+    pub fn write_with(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
         let store = self.store()?;
         if let Some(error) = batch.error {
             return Err(Error::InvalidInput(format!("write batch: {error}")));
@@ -157,7 +178,7 @@ impl Database {
         if engine_batch.is_empty() {
             return Ok(());
         }
-        store.write(engine_batch, self.inner.config.durability)?;
+        store.write(engine_batch, durability)?;
         Ok(())
     }
 
@@ -202,6 +223,14 @@ impl Database {
         Ok(Keyspace::new(self.clone(), id, name))
     }
 
+    /// Drops keyspace `name` and every entry in it. Durable and atomic: once this returns the
+    /// keyspace is gone even after a crash (its entries are deleted right after, and a crash
+    /// midway is finished at the next open). Handles to it get `Error::KeyspaceDropped`;
+    /// `keyspace(name)` creates a new, empty one. Returns false if there was none.
+    pub fn drop_keyspace(&self, name: &str) -> Result<bool> {
+        self.inner.catalog.drop_keyspace(&*self.store()?, name)
+    }
+
     /// The names of every named keyspace, sorted.
     pub fn keyspaces(&self) -> Result<Vec<String>> {
         drop(self.store()?);
@@ -212,6 +241,21 @@ impl Database {
     pub fn flush(&self) -> Result<()> {
         self.store()?.checkpoint()?;
         Ok(())
+    }
+
+    /// Makes every write acknowledged so far survive power loss, without a checkpoint: one
+    /// sync of the write-ahead log. Cheaper than [`Database::flush`]; use it after a run of
+    /// `Eventual` or `None` writes.
+    pub fn sync(&self) -> Result<()> {
+        self.store()?.sync()?;
+        Ok(())
+    }
+
+    /// Checks the engine's integrity (every page it references, read from disk and verified,
+    /// the order of keys, the accounting of space) and reports what it walked and what it
+    /// found wrong. Damage is reported in [`CheckReport::problems`], not as an error.
+    pub fn check(&self) -> Result<CheckReport> {
+        Ok(self.store()?.engine().check()?)
     }
 
     /// Statistics of the engine, cache, log and transactions.

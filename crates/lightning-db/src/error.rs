@@ -91,6 +91,14 @@ pub enum Error {
     #[error("database refuses writes after an earlier failure: {0}")]
     Poisoned(String),
 
+    /// The keyspace was dropped (`Database::drop_keyspace`); this handle names it no more.
+    /// `Database::keyspace` with the same name creates a new, empty keyspace.
+    #[error("keyspace {name:?} was dropped")]
+    KeyspaceDropped {
+        /// The keyspace's name.
+        name: String,
+    },
+
     /// The database was closed.
     #[error("the database is closed")]
     Closed,

@@ -47,6 +47,7 @@
 pub struct ReadmeDoctests;
 
 mod batch;
+mod catalog;
 mod config;
 mod database;
 mod error;
@@ -67,9 +68,19 @@ pub use error::{Error, Result};
 pub use iter::Iter;
 pub use keys::{MAX_KEY_LEN, MAX_VALUE_LEN};
 pub use keyspace::Keyspace;
-pub use lightning_core_storage::page::PageSize;
+pub use lightning_core_storage::{
+    engine::{CheckProblem, CheckReport},
+    page::PageSize,
+};
 pub use lightning_txn::Isolation;
 pub use lightning_wal::Durability;
 pub use snapshot::Snapshot;
 pub use stats::Stats;
 pub use transaction::{Transaction, TxKeyspace};
+
+/// The file systems a database can be opened on ([`Database::open_with_vfs`]): the real one
+/// ([`vfs::StdFs`], what [`Database::open`] uses) and a fault-injecting one for tests
+/// ([`vfs::FaultFs`]: I/O errors, power cuts that drop unsynced writes).
+pub mod vfs {
+    pub use lightning_core_storage::vfs::{FaultFs, FaultKind, OpKind, PowerCut, StdFs, Vfs};
+}
