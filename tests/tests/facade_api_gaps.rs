@@ -1,6 +1,6 @@
-//! The API a redb or RocksDB user reaches for at once: per-commit durability
-//! (`Transaction::commit_with`, `Database::write_with`), `Database::sync`, dropping a keyspace,
-//! reading named keyspaces from a snapshot, and the integrity check `Database::check`.
+//! The API a redb or RocksDB user reaches for at once: dropping a keyspace, reading named
+//! keyspaces from a snapshot, and the integrity check `Database::check`. (Per-commit
+//! durability and `Database::sync` are tested in `crash_commit_durability_ignored.rs`.)
 
 mod common;
 
@@ -8,7 +8,7 @@ use std::{path::Path, sync::Arc, time::Duration};
 
 use common::{ENGINES, collect, keys_of, temp_db};
 use lightning_db::{
-    Config, Database, Durability, Error, WriteBatch,
+    Config, Database, Durability, Error,
     vfs::{FaultFs, PowerCut, Vfs},
 };
 
@@ -30,47 +30,6 @@ fn power_cut_and_reopen(fs: &FaultFs, db: Database, config: Config) -> Database 
     fs.power_cut(PowerCut::DropUnsynced);
     drop(db); // its closing checkpoint fails on the dead files, as a crashed process's would
     open_on(fs, config)
-}
-
-#[test]
-fn commit_with_immediate_survives_a_power_cut_under_durability_none() {
-    let fs = FaultFs::new();
-    let config = no_background_checkpoints().durability(Durability::None);
-    let db = open_on(&fs, config.clone());
-    let mut tx = db.begin().unwrap();
-    tx.put("tx", "immediate").unwrap();
-    tx.commit_with(Durability::Immediate).unwrap();
-    let db = power_cut_and_reopen(&fs, db, config);
-    assert_eq!(db.get("tx").unwrap().as_deref(), Some(&b"immediate"[..]));
-}
-
-#[test]
-fn write_with_immediate_survives_a_power_cut_under_durability_none() {
-    let fs = FaultFs::new();
-    let config = no_background_checkpoints().durability(Durability::None);
-    let db = open_on(&fs, config.clone());
-    let mut batch = WriteBatch::new();
-    batch.put("a", "1").put("b", "2");
-    db.write_with(batch, Durability::Immediate).unwrap();
-    let db = power_cut_and_reopen(&fs, db, config);
-    assert_eq!(collect(db.iter().unwrap()).len(), 2, "both writes of the batch survived");
-}
-
-#[test]
-fn sync_makes_eventual_and_none_writes_survive_a_power_cut() {
-    for durability in [Durability::Eventual, Durability::None] {
-        let fs = FaultFs::new();
-        let config = no_background_checkpoints()
-            .durability(durability)
-            .sync_interval(Duration::from_secs(3600));
-        let db = open_on(&fs, config.clone());
-        for i in 0..50 {
-            db.put(format!("k{i:02}"), "v").unwrap();
-        }
-        db.sync().unwrap();
-        let db = power_cut_and_reopen(&fs, db, config);
-        assert_eq!(collect(db.iter().unwrap()).len(), 50, "{durability:?}: all 50 synced writes");
-    }
 }
 
 #[test]
