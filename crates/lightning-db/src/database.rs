@@ -11,6 +11,7 @@ use std::{
 };
 
 use lightning_core_storage::{
+    Poison,
     engine::{CheckReport, EngineBatch},
     vfs::{StdFs, Vfs},
 };
@@ -31,6 +32,9 @@ pub(crate) struct DbInner {
     pub(crate) path: PathBuf,
     pub(crate) catalog: crate::keyspace::Catalog,
     closed: AtomicBool,
+    /// Set when a part of the facade fails past repair (the maintenance thread panicked):
+    /// writes are refused until the database is reopened. The store keeps its own.
+    pub(crate) poison: Poison,
     maintenance: Mutex<Option<crate::maintenance::Worker>>,
     /// Released only after the store is gone, so no other process can open the files while
     /// this one may still touch them.
@@ -71,13 +75,19 @@ impl Database {
         config: Config,
     ) -> Result<Database> {
         let Opened { store, lock, catalog } = open::open(vfs, path.as_ref(), &config)?;
-        let worker = crate::maintenance::Worker::start(store.clone(), config.checkpoint_interval);
+        let poison = Poison::new();
+        let worker = crate::maintenance::Worker::start(
+            store.clone(),
+            config.checkpoint_interval,
+            poison.clone(),
+        );
         let inner = DbInner {
             store: RwLock::new(Some(store)),
             config,
             path: path.as_ref().to_path_buf(),
             catalog,
             closed: AtomicBool::new(false),
+            poison,
             maintenance: Mutex::new(Some(worker)),
             lock: Mutex::new(Some(lock)),
         };
@@ -87,6 +97,13 @@ impl Database {
     /// The store, or `Error::Closed`. The guard is held only for one operation.
     pub(crate) fn store(&self) -> Result<MappedRwLockReadGuard<'_, TxnStore>> {
         RwLockReadGuard::try_map(self.inner.store.read(), Option::as_ref).map_err(|_| Error::Closed)
+    }
+
+    /// The store for a write: `Error::Closed`, or `Error::Poisoned` once the facade is.
+    pub(crate) fn store_for_write(&self) -> Result<MappedRwLockReadGuard<'_, TxnStore>> {
+        let store = self.store()?;
+        self.inner.poison.check()?;
+        Ok(store)
     }
 
     /// The directory of this database.
@@ -109,7 +126,7 @@ impl Database {
             }
             None => batch.delete(keys::encode(id, key)),
         }
-        self.store()?.write(batch, self.inner.config.durability)?;
+        self.store_for_write()?.write(batch, self.inner.config.durability)?;
         Ok(())
     }
 
@@ -164,7 +181,7 @@ impl Database {
 
     /// Applies `batch` atomically with `durability` instead of the configured one.
     pub fn write_with(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
-        let store = self.store()?;
+        let store = self.store_for_write()?;
         if let Some(error) = batch.error {
             return Err(Error::InvalidInput(format!("write batch: {error}")));
         }
@@ -189,7 +206,7 @@ impl Database {
 
     /// Starts a transaction at `isolation`.
     pub fn begin_with(&self, isolation: Isolation) -> Result<Transaction> {
-        let inner = self.store()?.begin(isolation)?;
+        let inner = self.store_for_write()?.begin(isolation)?;
         Ok(Transaction::new(self.clone(), inner))
     }
 
@@ -219,7 +236,7 @@ impl Database {
     /// The keyspace `name`, created (durably) if it does not exist. Keyspaces are disjoint;
     /// transactions span them.
     pub fn keyspace(&self, name: &str) -> Result<Keyspace> {
-        let id = self.inner.catalog.get_or_create(&*self.store()?, name)?;
+        let id = self.inner.catalog.get_or_create(&*self.store_for_write()?, name)?;
         Ok(Keyspace::new(self.clone(), id, name))
     }
 
@@ -228,7 +245,7 @@ impl Database {
     /// midway is finished at the next open). Handles to it get `Error::KeyspaceDropped`;
     /// `keyspace(name)` creates a new, empty one. Returns false if there was none.
     pub fn drop_keyspace(&self, name: &str) -> Result<bool> {
-        self.inner.catalog.drop_keyspace(&*self.store()?, name)
+        self.inner.catalog.drop_keyspace(&*self.store_for_write()?, name)
     }
 
     /// The names of every named keyspace, sorted.
@@ -239,7 +256,7 @@ impl Database {
 
     /// Makes everything written so far durable now (syncs the log, checkpoints the engine).
     pub fn flush(&self) -> Result<()> {
-        self.store()?.checkpoint()?;
+        self.store_for_write()?.checkpoint()?;
         Ok(())
     }
 
@@ -247,7 +264,7 @@ impl Database {
     /// sync of the write-ahead log. Cheaper than [`Database::flush`]; use it after a run of
     /// `Eventual` or `None` writes.
     pub fn sync(&self) -> Result<()> {
-        self.store()?.sync()?;
+        self.store_for_write()?.sync()?;
         Ok(())
     }
 
@@ -298,15 +315,18 @@ impl DbInner {
             return Ok(());
         }
         if live > 0 {
-            let worker =
-                crate::maintenance::Worker::start(store.clone(), self.config.checkpoint_interval);
+            let worker = crate::maintenance::Worker::start(
+                store.clone(),
+                self.config.checkpoint_interval,
+                self.poison.clone(),
+            );
             *self.maintenance.lock() = Some(worker);
             return Err(Error::InvalidInput(format!(
                 "cannot close: {live} transactions, snapshots or iterators are still alive"
             )));
         }
         self.closed.store(true, Ordering::Release);
-        let result = if store.poisoned().is_some() {
+        let result = if store.poisoned().is_some() || self.poison.is_poisoned() {
             Ok(()) // nothing more can be made durable safely; reopening recovers
         } else {
             store.checkpoint().map_err(Error::from)

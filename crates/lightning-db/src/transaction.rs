@@ -103,14 +103,14 @@ impl Transaction {
     /// `Immediate` commit (acknowledged only once it survives power loss) in a database
     /// opened with `Durability::Eventual`.
     pub fn commit_with(self, durability: Durability) -> Result<()> {
-        drop(self.db.store()?); // refuse commits after close
+        drop(self.db.store_for_write()?); // refuse commits after close or poison
         self.inner.commit_with(durability)?;
         Ok(())
     }
 
     /// Commits and returns the commit timestamp (for tests and replication).
     pub fn commit_timestamp(self) -> Result<Timestamp> {
-        drop(self.db.store()?); // refuse commits after close
+        drop(self.db.store_for_write()?); // refuse commits after close or poison
         Ok(self.inner.commit()?)
     }
 
