@@ -53,6 +53,22 @@ fn an_injected_fsync_failure_reaches_the_user_with_its_io_error_and_then_poisons
 }
 
 #[test]
+fn close_after_a_failed_fsync_says_poisoned_instead_of_ok() {
+    let fs = FaultFs::new();
+    let db = open_on(&fs).unwrap();
+    fs.fail_next_sync(false);
+    assert!(db.put("k", "v").is_err());
+    let closed = db.close();
+    assert!(
+        matches!(closed, Err(Error::Poisoned(_))),
+        "close must not claim durability: {closed:?}"
+    );
+    let db = open_on(&fs).expect("the database closed and reopens");
+    db.put("after", "reopen").unwrap();
+    db.close().unwrap();
+}
+
+#[test]
 fn an_operating_system_error_keeps_its_kind() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("a-file");

@@ -19,6 +19,7 @@ const CRASH_TESTS: &[(&str, &str)] = &[
     ("lightning-wal", "wal_crash_sweep"),
     ("lightning-txn", "bank_kill9"),
     ("lightning-tests", "crash_facade_power_cut"),
+    ("lightning-tests", "crash_facade_power_cut_concurrent"),
     ("lightning-tests", "crash_facade_eventual_kill9"),
     ("lightning-tests", "crash_commit_durability_ignored"),
 ];

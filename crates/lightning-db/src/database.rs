@@ -284,7 +284,9 @@ impl Database {
     /// engine's and the log's threads and releases the directory lock, so the database can be
     /// opened again (by this or another process). Other handles (clones, keyspaces) get
     /// `Error::Closed` afterwards. Fails, leaving the database open, while a transaction,
-    /// snapshot or iterator of it is still alive.
+    /// snapshot or iterator of it is still alive. After an earlier failure poisoned the
+    /// database it still closes, but returns `Error::Poisoned`: what was not yet durable
+    /// stays so until a reopen recovers what is.
     pub fn close(self) -> Result<()> {
         self.inner.shutdown()
     }
@@ -326,8 +328,11 @@ impl DbInner {
             )));
         }
         self.closed.store(true, Ordering::Release);
-        let result = if store.poisoned().is_some() || self.poison.is_poisoned() {
-            Ok(()) // nothing more can be made durable safely; reopening recovers
+        let poisoned = store.poisoned().or_else(|| self.poison.reason());
+        let result = if let Some(reason) = poisoned {
+            // Nothing more can be made durable safely; reopening recovers what is. Say so:
+            // an Ok here would tell the caller everything acknowledged is durable.
+            Err(Error::Poisoned(reason))
         } else {
             store.checkpoint().map_err(Error::from)
         };

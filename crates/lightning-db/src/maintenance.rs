@@ -91,6 +91,6 @@ mod tests {
         assert!(poisoned(db.keyspace("new").map(drop)));
         assert!(poisoned(db.flush()));
         assert_eq!(db.get("k").unwrap().as_deref(), Some(&b"v"[..]));
-        db.close().unwrap();
+        assert!(poisoned(db.close()), "close says the database is poisoned");
     }
 }
