@@ -20,6 +20,7 @@ const CRASH_TESTS: &[(&str, &str)] = &[
     ("lightning-txn", "bank_kill9"),
     ("lightning-tests", "crash_facade_power_cut"),
     ("lightning-tests", "crash_facade_power_cut_concurrent"),
+    ("lightning-tests", "crash_drop_keyspace_power_cut"),
     ("lightning-tests", "crash_facade_eventual_kill9"),
     ("lightning-tests", "crash_commit_durability_ignored"),
 ];
