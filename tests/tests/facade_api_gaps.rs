@@ -55,6 +55,9 @@ fn dropped_keyspace_loses_its_entries_and_its_name_comes_back_empty() {
         let mut tx = db.begin().unwrap();
         assert!(matches!(tx.keyspace(&users).put("k", "v"), Err(Error::KeyspaceDropped { .. })));
         drop(tx);
+        let mut batch = lightning_db::WriteBatch::new();
+        batch.put_in(&users, "k", "v");
+        assert!(matches!(db.write(batch), Err(Error::KeyspaceDropped { .. })), "batch");
 
         let again = db.keyspace("users").unwrap();
         assert!(collect(again.iter().unwrap()).is_empty(), "a re-created keyspace is empty");

@@ -185,6 +185,11 @@ impl Database {
         if let Some(error) = batch.error {
             return Err(Error::InvalidInput(format!("write batch: {error}")));
         }
+        if let Some((name, _)) =
+            batch.keyspaces.iter().find(|(name, id)| !self.inner.catalog.is_live(name, *id))
+        {
+            return Err(Error::KeyspaceDropped { name: name.clone() });
+        }
         let mut engine_batch = EngineBatch::new();
         for (key, value) in batch.ops {
             match value {

@@ -35,7 +35,12 @@
 //! **Durability:** `Durability::Immediate` (default) — an acknowledged write survives power
 //! loss; `Eventual` — survives a process crash, synced within `Config::sync_interval`; `None` —
 //! durable at the next `flush`. After a crash the database holds a prefix of acknowledged
-//! commits, never a torn transaction.
+//! commits, never a torn transaction. `Transaction::commit_with` and `Database::write_with`
+//! choose one commit's durability; `Database::sync` makes everything acknowledged durable.
+//!
+//! **Integrity and file systems:** `Database::check` runs the engine's integrity check;
+//! `Database::open_with_vfs` opens a database on any [`vfs::Vfs`] (the crash tests use
+//! [`vfs::FaultFs`]).
 //!
 //! **Walls:** thin wiring over `lightning-txn`, `lightning-wal` and the engines; no storage
 //! logic lives here.
