@@ -1,7 +1,8 @@
 //! `cargo xtask crash [--cycles N] [--seeds N]`: the crash tests at scale.
 //!
-//! CI runs each crash test at a size that fits its time budget (50 kill -9 cycles, 60 random
-//! power cuts). This runs the same tests, built with optimisations, as many times as asked:
+//! CI runs each crash test at a size that fits its time budget (a few dozen kill -9 cycles
+//! and power cuts). The facade's suites run the whole database as it ships (maintenance thread,
+//! checkpoints, keyspaces) over `FaultFs` and in a killed child process. This runs the same tests, built with optimisations, as many times as asked:
 //! `--cycles` sets `LIGHTNING_CRASH_CYCLES` (kill -9 cycles per test) and `--seeds` sets
 //! `LIGHTNING_CRASH_SEEDS` (random crash points per sweep).
 
@@ -17,6 +18,11 @@ const CRASH_TESTS: &[(&str, &str)] = &[
     ("lightning-wal", "wal_kill9"),
     ("lightning-wal", "wal_crash_sweep"),
     ("lightning-txn", "bank_kill9"),
+    ("lightning-tests", "crash_facade_power_cut"),
+    ("lightning-tests", "crash_facade_power_cut_concurrent"),
+    ("lightning-tests", "crash_drop_keyspace_power_cut"),
+    ("lightning-tests", "crash_facade_eventual_kill9"),
+    ("lightning-tests", "crash_commit_durability_ignored"),
 ];
 
 fn parse(args: &[String]) -> Result<(u64, u64)> {

@@ -446,4 +446,32 @@ impl StorageEngine for BTreeEngine {
     fn poisoned(&self) -> Option<String> {
         self.shared.check_writable().err().map(|e| e.to_string())
     }
+
+    /// [`BTreeEngine::check`] as plain data: its corruption finding becomes the report's problem.
+    fn check(&self) -> CoreResult<lightning_core_storage::engine::CheckReport> {
+        use lightning_core_storage::engine::{CheckProblem, CheckReport};
+        let mut report = CheckReport { engine: self.name().into(), ..CheckReport::default() };
+        match BTreeEngine::check(self) {
+            Ok(found) => {
+                report.counts = [
+                    ("height", found.height as u64),
+                    ("versions", found.versions),
+                    ("leaf_pages", found.leaf_pages),
+                    ("branch_pages", found.branch_pages),
+                    ("overflow_pages", found.overflow_pages),
+                    ("dirty_nodes", found.dirty_nodes),
+                    ("underfull_pages", found.underfull_pages),
+                    ("file_pages", found.file_pages),
+                    ("free_pages", found.free_pages),
+                ]
+                .map(|(name, count)| (name.to_string(), count))
+                .to_vec();
+            }
+            Err(Error::Storage(CoreError::Corruption { what, location })) => {
+                report.problems.push(CheckProblem { location, what });
+            }
+            Err(other) => return Err(other.into()),
+        }
+        Ok(report)
+    }
 }

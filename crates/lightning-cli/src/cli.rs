@@ -22,6 +22,7 @@ Examples:
   lightning --db ./mydb --hex put 00ff 0a0b          # keys and values in hex
   lightning --db ./mydb dump --output backup.dump
   lightning --db ./copy load --input backup.dump
+  lightning check ./mydb                              # integrity check; exit 1 on damage
   lightning bench --num 100000 --workloads fillrandom,readrandom
 
 Exit status: 0 on success, 1 on a runtime error or a missing key, 2 on a usage error.";
@@ -107,6 +108,12 @@ pub enum Command {
     Scan(ScanArgs),
     /// Print statistics of the engine, cache, write-ahead log and transactions.
     Stats,
+    /// Check the integrity of a database (every page read from disk and verified, key order,
+    /// space accounting) and print a summary; exit status 1 if anything is wrong.
+    Check {
+        /// The database directory (instead of --db).
+        dir: Option<PathBuf>,
+    },
     /// Write every entry of a keyspace to a portable dump (text or binary) that `load` reads back.
     Dump(DumpArgs),
     /// Read a dump written by `dump` into the database (the format is detected).

@@ -24,7 +24,7 @@ fn scan_help() {
 
 #[test]
 fn every_command_has_help() {
-    for command in ["put", "get", "del", "scan", "stats", "dump", "load", "bench"] {
+    for command in ["put", "get", "del", "scan", "stats", "check", "dump", "load", "bench"] {
         let text = help(&[command]);
         assert!(text.contains(&format!("Usage: lightning {command}")), "{command}: {text}");
         assert!(text.contains("Global options:"), "{command}");

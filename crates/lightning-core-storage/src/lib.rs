@@ -10,7 +10,9 @@
 //! - the [`page`] format (fixed-size pages with a checksummed header) and the [`page_manager`]
 //!   (allocation, a persistent free list, two alternating meta pages);
 //! - the compression [`codec`]s behind one trait, with a self-describing block header;
-//! - the [`engine`] trait both storage engines implement, with its conformance suite.
+//! - the [`engine`] trait both storage engines implement, with its conformance suite;
+//! - [`Poison`], the one "no more writes after a failure" flag every component uses (first
+//!   reason kept, poisons on panic).
 //!
 //! **Walls:** depends only on `lightning-security`. It knows nothing of B+Trees, LSM trees,
 //! logs or transactions: the engine trait is traits and plain data only.
@@ -27,8 +29,10 @@ mod error;
 mod ids;
 pub mod page;
 pub mod page_manager;
+mod poison;
 pub mod rng;
 pub mod vfs;
 
 pub use error::{Error, Result};
 pub use ids::{FileId, Lsn, PageId, Timestamp};
+pub use poison::{Poison, PoisonGuard};

@@ -8,12 +8,20 @@ use crate::{Keyspace, Result, keys};
 pub struct WriteBatch {
     pub(crate) ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
     pub(crate) error: Option<String>,
+    /// The named keyspaces written (name, id), checked to be live when the batch is applied.
+    pub(crate) keyspaces: Vec<(String, keys::KeyspaceId)>,
 }
 
 impl WriteBatch {
     /// An empty batch.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    fn note(&mut self, keyspace: &Keyspace) {
+        if !self.keyspaces.iter().any(|(_, id)| *id == keyspace.id) {
+            self.keyspaces.push((keyspace.name().to_string(), keyspace.id));
+        }
     }
 
     fn push(&mut self, id: keys::KeyspaceId, key: &[u8], value: Option<&[u8]>) {
@@ -44,12 +52,14 @@ impl WriteBatch {
         key: impl AsRef<[u8]>,
         value: impl AsRef<[u8]>,
     ) -> &mut Self {
+        self.note(keyspace);
         self.push(keyspace.id, key.as_ref(), Some(value.as_ref()));
         self
     }
 
     /// Deletes `key` from `keyspace`.
     pub fn delete_in(&mut self, keyspace: &Keyspace, key: impl AsRef<[u8]>) -> &mut Self {
+        self.note(keyspace);
         self.push(keyspace.id, key.as_ref(), None);
         self
     }

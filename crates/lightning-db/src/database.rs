@@ -10,8 +10,13 @@ use std::{
     time::Duration,
 };
 
-use lightning_core_storage::engine::EngineBatch;
+use lightning_core_storage::{
+    Poison,
+    engine::{CheckReport, EngineBatch},
+    vfs::{StdFs, Vfs},
+};
 use lightning_txn::{Isolation, TxnStore};
+use lightning_wal::Durability;
 use parking_lot::{MappedRwLockReadGuard, Mutex, RwLock, RwLockReadGuard};
 
 use crate::{
@@ -27,6 +32,9 @@ pub(crate) struct DbInner {
     pub(crate) path: PathBuf,
     pub(crate) catalog: crate::keyspace::Catalog,
     closed: AtomicBool,
+    /// Set when a part of the facade fails past repair (the maintenance thread panicked):
+    /// writes are refused until the database is reopened. The store keeps its own.
+    pub(crate) poison: Poison,
     maintenance: Mutex<Option<crate::maintenance::Worker>>,
     /// Released only after the store is gone, so no other process can open the files while
     /// this one may still touch them.
@@ -54,14 +62,32 @@ impl Database {
     /// `Config::create_if_missing(false)`). Fails clearly if another process has it open, if
     /// it was created with another engine, or if the engine is not available in this build.
     pub fn open(path: impl AsRef<Path>, config: Config) -> Result<Database> {
-        let Opened { store, lock, catalog } = open::open(path.as_ref(), &config)?;
-        let worker = crate::maintenance::Worker::start(store.clone(), config.checkpoint_interval);
+        Self::open_with_vfs(Arc::new(StdFs::new()), path, config)
+    }
+
+    /// Opens the database in `path` on the file system `vfs`: every file access of the
+    /// database, its engine and its log goes through it. [`Database::open`] uses
+    /// [`crate::vfs::StdFs`]; tests use [`crate::vfs::FaultFs`] to inject I/O errors and
+    /// simulate power cuts under the whole database, background threads included.
+    pub fn open_with_vfs(
+        vfs: Arc<dyn Vfs>,
+        path: impl AsRef<Path>,
+        config: Config,
+    ) -> Result<Database> {
+        let Opened { store, lock, catalog } = open::open(vfs, path.as_ref(), &config)?;
+        let poison = Poison::new();
+        let worker = crate::maintenance::Worker::start(
+            store.clone(),
+            config.checkpoint_interval,
+            poison.clone(),
+        );
         let inner = DbInner {
             store: RwLock::new(Some(store)),
             config,
             path: path.as_ref().to_path_buf(),
             catalog,
             closed: AtomicBool::new(false),
+            poison,
             maintenance: Mutex::new(Some(worker)),
             lock: Mutex::new(Some(lock)),
         };
@@ -71,6 +97,13 @@ impl Database {
     /// The store, or `Error::Closed`. The guard is held only for one operation.
     pub(crate) fn store(&self) -> Result<MappedRwLockReadGuard<'_, TxnStore>> {
         RwLockReadGuard::try_map(self.inner.store.read(), Option::as_ref).map_err(|_| Error::Closed)
+    }
+
+    /// The store for a write: `Error::Closed`, or `Error::Poisoned` once the facade is.
+    pub(crate) fn store_for_write(&self) -> Result<MappedRwLockReadGuard<'_, TxnStore>> {
+        let store = self.store()?;
+        self.inner.poison.check()?;
+        Ok(store)
     }
 
     /// The directory of this database.
@@ -93,7 +126,7 @@ impl Database {
             }
             None => batch.delete(keys::encode(id, key)),
         }
-        self.store()?.write(batch, self.inner.config.durability)?;
+        self.store_for_write()?.write(batch, self.inner.config.durability)?;
         Ok(())
     }
 
@@ -141,11 +174,21 @@ impl Database {
         self.range_in::<&[u8]>(DEFAULT, ..)
     }
 
-    /// Applies `batch` atomically.
+    /// Applies `batch` atomically, with the configured durability.
     pub fn write(&self, batch: WriteBatch) -> Result<()> {
-        let store = self.store()?;
+        self.write_with(batch, self.inner.config.durability)
+    }
+
+    /// Applies `batch` atomically with `durability` instead of the configured one.
+    pub fn write_with(&self, batch: WriteBatch, durability: Durability) -> Result<()> {
+        let store = self.store_for_write()?;
         if let Some(error) = batch.error {
             return Err(Error::InvalidInput(format!("write batch: {error}")));
+        }
+        if let Some((name, _)) =
+            batch.keyspaces.iter().find(|(name, id)| !self.inner.catalog.is_live(name, *id))
+        {
+            return Err(Error::KeyspaceDropped { name: name.clone() });
         }
         let mut engine_batch = EngineBatch::new();
         for (key, value) in batch.ops {
@@ -157,7 +200,7 @@ impl Database {
         if engine_batch.is_empty() {
             return Ok(());
         }
-        store.write(engine_batch, self.inner.config.durability)?;
+        store.write(engine_batch, durability)?;
         Ok(())
     }
 
@@ -168,7 +211,7 @@ impl Database {
 
     /// Starts a transaction at `isolation`.
     pub fn begin_with(&self, isolation: Isolation) -> Result<Transaction> {
-        let inner = self.store()?.begin(isolation)?;
+        let inner = self.store_for_write()?.begin(isolation)?;
         Ok(Transaction::new(self.clone(), inner))
     }
 
@@ -198,8 +241,16 @@ impl Database {
     /// The keyspace `name`, created (durably) if it does not exist. Keyspaces are disjoint;
     /// transactions span them.
     pub fn keyspace(&self, name: &str) -> Result<Keyspace> {
-        let id = self.inner.catalog.get_or_create(&*self.store()?, name)?;
+        let id = self.inner.catalog.get_or_create(&*self.store_for_write()?, name)?;
         Ok(Keyspace::new(self.clone(), id, name))
+    }
+
+    /// Drops keyspace `name` and every entry in it. Durable and atomic: once this returns the
+    /// keyspace is gone even after a crash (its entries are deleted right after, and a crash
+    /// midway is finished at the next open). Handles to it get `Error::KeyspaceDropped`;
+    /// `keyspace(name)` creates a new, empty one. Returns false if there was none.
+    pub fn drop_keyspace(&self, name: &str) -> Result<bool> {
+        self.inner.catalog.drop_keyspace(&*self.store_for_write()?, name)
     }
 
     /// The names of every named keyspace, sorted.
@@ -210,8 +261,23 @@ impl Database {
 
     /// Makes everything written so far durable now (syncs the log, checkpoints the engine).
     pub fn flush(&self) -> Result<()> {
-        self.store()?.checkpoint()?;
+        self.store_for_write()?.checkpoint()?;
         Ok(())
+    }
+
+    /// Makes every write acknowledged so far survive power loss, without a checkpoint: one
+    /// sync of the write-ahead log. Cheaper than [`Database::flush`]; use it after a run of
+    /// `Eventual` or `None` writes.
+    pub fn sync(&self) -> Result<()> {
+        self.store_for_write()?.sync()?;
+        Ok(())
+    }
+
+    /// Checks the engine's integrity (every page it references, read from disk and verified,
+    /// the order of keys, the accounting of space) and reports what it walked and what it
+    /// found wrong. Damage is reported in [`CheckReport::problems`], not as an error.
+    pub fn check(&self) -> Result<CheckReport> {
+        Ok(self.store()?.engine().check()?)
     }
 
     /// Statistics of the engine, cache, log and transactions.
@@ -223,7 +289,9 @@ impl Database {
     /// engine's and the log's threads and releases the directory lock, so the database can be
     /// opened again (by this or another process). Other handles (clones, keyspaces) get
     /// `Error::Closed` afterwards. Fails, leaving the database open, while a transaction,
-    /// snapshot or iterator of it is still alive.
+    /// snapshot or iterator of it is still alive. After an earlier failure poisoned the
+    /// database it still closes, but returns `Error::Poisoned`: what was not yet durable
+    /// stays so until a reopen recovers what is.
     pub fn close(self) -> Result<()> {
         self.inner.shutdown()
     }
@@ -254,16 +322,22 @@ impl DbInner {
             return Ok(());
         }
         if live > 0 {
-            let worker =
-                crate::maintenance::Worker::start(store.clone(), self.config.checkpoint_interval);
+            let worker = crate::maintenance::Worker::start(
+                store.clone(),
+                self.config.checkpoint_interval,
+                self.poison.clone(),
+            );
             *self.maintenance.lock() = Some(worker);
             return Err(Error::InvalidInput(format!(
                 "cannot close: {live} transactions, snapshots or iterators are still alive"
             )));
         }
         self.closed.store(true, Ordering::Release);
-        let result = if store.poisoned().is_some() {
-            Ok(()) // nothing more can be made durable safely; reopening recovers
+        let poisoned = store.poisoned().or_else(|| self.poison.reason());
+        let result = if let Some(reason) = poisoned {
+            // Nothing more can be made durable safely; reopening recovers what is. Say so:
+            // an Ok here would tell the caller everything acknowledged is durable.
+            Err(Error::Poisoned(reason))
         } else {
             store.checkpoint().map_err(Error::from)
         };

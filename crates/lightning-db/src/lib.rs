@@ -35,7 +35,12 @@
 //! **Durability:** `Durability::Immediate` (default) — an acknowledged write survives power
 //! loss; `Eventual` — survives a process crash, synced within `Config::sync_interval`; `None` —
 //! durable at the next `flush`. After a crash the database holds a prefix of acknowledged
-//! commits, never a torn transaction.
+//! commits, never a torn transaction. `Transaction::commit_with` and `Database::write_with`
+//! choose one commit's durability; `Database::sync` makes everything acknowledged durable.
+//!
+//! **Integrity and file systems:** `Database::check` runs the engine's integrity check;
+//! `Database::open_with_vfs` opens a database on any [`vfs::Vfs`] (the crash tests use
+//! [`vfs::FaultFs`]).
 //!
 //! **Walls:** thin wiring over `lightning-txn`, `lightning-wal` and the engines; no storage
 //! logic lives here.
@@ -47,6 +52,7 @@
 pub struct ReadmeDoctests;
 
 mod batch;
+mod catalog;
 mod config;
 mod database;
 mod error;
@@ -67,9 +73,19 @@ pub use error::{Error, Result};
 pub use iter::Iter;
 pub use keys::{MAX_KEY_LEN, MAX_VALUE_LEN};
 pub use keyspace::Keyspace;
-pub use lightning_core_storage::page::PageSize;
+pub use lightning_core_storage::{
+    engine::{CheckProblem, CheckReport},
+    page::PageSize,
+};
 pub use lightning_txn::Isolation;
 pub use lightning_wal::Durability;
 pub use snapshot::Snapshot;
 pub use stats::Stats;
 pub use transaction::{Transaction, TxKeyspace};
+
+/// The file systems a database can be opened on ([`Database::open_with_vfs`]): the real one
+/// ([`vfs::StdFs`], what [`Database::open`] uses) and a fault-injecting one for tests
+/// ([`vfs::FaultFs`]: I/O errors, power cuts that drop unsynced writes).
+pub mod vfs {
+    pub use lightning_core_storage::vfs::{FaultFs, FaultKind, OpKind, PowerCut, StdFs, Vfs};
+}

@@ -20,7 +20,7 @@ use std::{path::Path, sync::Arc};
 use lightning_btree::{BTreeEngine, BTreeOptions};
 use lightning_core_storage::{
     engine::StorageEngine,
-    vfs::{StdFs, Vfs, VfsLock, parent_dir},
+    vfs::{Vfs, VfsLock, parent_dir},
 };
 use lightning_txn::{TxnOptions, TxnStore};
 use lightning_wal::{Wal, WalOptions};
@@ -33,8 +33,7 @@ pub(crate) struct Opened {
     pub catalog: Catalog,
 }
 
-pub(crate) fn open(path: &Path, config: &Config) -> Result<Opened> {
-    let vfs: Arc<dyn Vfs> = Arc::new(StdFs::new());
+pub(crate) fn open(vfs: Arc<dyn Vfs>, path: &Path, config: &Config) -> Result<Opened> {
     let exists = vfs.exists(path)?;
     if !exists {
         if !config.create_if_missing {

@@ -38,6 +38,33 @@ impl Snapshot {
         Ok(self.inner.get(&keys::encode(keyspace.id, key.as_ref()))?)
     }
 
+    /// Entries of `keyspace` with keys in `range`, in this view.
+    pub fn range_in<K: AsRef<[u8]>>(
+        &self,
+        keyspace: &Keyspace,
+        range: impl RangeBounds<K>,
+    ) -> Result<Iter> {
+        Ok(Iter::from_snapshot(
+            self.db.clone(),
+            self.inner.clone(),
+            keys::range(keyspace.id, range),
+        ))
+    }
+
+    /// Entries of `keyspace` whose keys start with `prefix`, in this view.
+    pub fn prefix_in(&self, keyspace: &Keyspace, prefix: impl AsRef<[u8]>) -> Result<Iter> {
+        Ok(Iter::from_snapshot(
+            self.db.clone(),
+            self.inner.clone(),
+            keys::prefix(keyspace.id, prefix.as_ref()),
+        ))
+    }
+
+    /// Every entry of `keyspace`, in this view.
+    pub fn iter_in(&self, keyspace: &Keyspace) -> Result<Iter> {
+        self.range_in::<&[u8]>(keyspace, ..)
+    }
+
     /// Entries with keys in `range`, in this view.
     pub fn range<K: AsRef<[u8]>>(&self, range: impl RangeBounds<K>) -> Result<Iter> {
         Ok(Iter::from_snapshot(self.db.clone(), self.inner.clone(), keys::range(DEFAULT, range)))

@@ -4,6 +4,7 @@ use std::ops::RangeBounds;
 
 use lightning_core_storage::{Timestamp, engine::KeyRange};
 use lightning_txn::Isolation;
+use lightning_wal::Durability;
 
 use crate::{
     Database, Iter, Keyspace, Result,
@@ -89,17 +90,27 @@ impl Transaction {
 
     /// The same operations on another keyspace, inside this transaction.
     pub fn keyspace<'t>(&'t mut self, keyspace: &Keyspace) -> TxKeyspace<'t> {
-        TxKeyspace { tx: self, id: keyspace.id }
+        TxKeyspace { tx: self, keyspace: keyspace.clone() }
     }
 
-    /// Commits atomically. `Err(Error::Conflict { .. })` if a concurrent transaction won.
+    /// Commits atomically with the database's configured durability.
+    /// `Err(Error::Conflict { .. })` if a concurrent transaction won.
     pub fn commit(self) -> Result<()> {
         self.commit_timestamp().map(|_| ())
     }
 
+    /// Commits atomically with `durability` instead of the configured one: for example one
+    /// `Immediate` commit (acknowledged only once it survives power loss) in a database
+    /// opened with `Durability::Eventual`.
+    pub fn commit_with(self, durability: Durability) -> Result<()> {
+        drop(self.db.store_for_write()?); // refuse commits after close or poison
+        self.inner.commit_with(durability)?;
+        Ok(())
+    }
+
     /// Commits and returns the commit timestamp (for tests and replication).
     pub fn commit_timestamp(self) -> Result<Timestamp> {
-        drop(self.db.store()?); // refuse commits after close
+        drop(self.db.store_for_write()?); // refuse commits after close or poison
         Ok(self.inner.commit()?)
     }
 
@@ -113,27 +124,37 @@ impl Transaction {
 #[derive(Debug)]
 pub struct TxKeyspace<'t> {
     tx: &'t mut Transaction,
-    id: KeyspaceId,
+    keyspace: Keyspace,
 }
 
 impl TxKeyspace<'_> {
+    /// The keyspace's id, or `Error::KeyspaceDropped`.
+    fn id(&self) -> Result<KeyspaceId> {
+        self.keyspace.check_live()?;
+        Ok(self.keyspace.id)
+    }
+
     /// The value of `key` in this keyspace, as the transaction sees it.
     pub fn get(&mut self, key: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>> {
-        self.tx.get_at(self.id, key.as_ref())
+        let id = self.id()?;
+        self.tx.get_at(id, key.as_ref())
     }
 
     /// Sets `key` to `value` in this keyspace at commit.
     pub fn put(&mut self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
-        self.tx.put_at(self.id, key.as_ref(), value.as_ref())
+        let id = self.id()?;
+        self.tx.put_at(id, key.as_ref(), value.as_ref())
     }
 
     /// Deletes `key` from this keyspace at commit.
     pub fn delete(&mut self, key: impl AsRef<[u8]>) -> Result<()> {
-        self.tx.delete_at(self.id, key.as_ref())
+        let id = self.id()?;
+        self.tx.delete_at(id, key.as_ref())
     }
 
     /// Entries of this keyspace with keys in `range`.
     pub fn range<K: AsRef<[u8]>>(&mut self, range: impl RangeBounds<K>) -> Result<Iter> {
-        self.tx.scan_at(keys::range(self.id, range))
+        let id = self.id()?;
+        self.tx.scan_at(keys::range(id, range))
     }
 }

@@ -2,6 +2,7 @@
 //! the global options and opens the database the way every command needs it.
 
 mod bench;
+mod check;
 mod data;
 mod dump;
 mod scan;
@@ -151,6 +152,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Del { key } => data::del(&context, &key),
         Command::Scan(args) => scan::run(&context, &args),
         Command::Stats => stats::run(&context),
+        Command::Check { dir } => check::run(&context, dir),
         Command::Dump(args) => dump::dump(&context, &args),
         Command::Load(args) => dump::load(&context, &args),
         Command::Bench(args) => bench::run(&context, &args),

@@ -49,6 +49,7 @@ pub fn run_all<H: EngineHarness>(harness: &mut H) {
     garbage_collection(harness);
     large_values_and_many_keys(harness);
     scan_is_stable_while_writing(harness);
+    integrity_check_is_clean(harness);
     model_test(harness, 0x5eed, 3_000);
 }
 
@@ -105,6 +106,27 @@ fn scan_all(
     let expected = &scanned[..half.max(usize::from(!scanned.is_empty()))];
     assert_eq!(first, expected, "scan_with stops when told: {range:?} {direction:?}");
     scanned
+}
+
+/// A consistent engine's integrity check reports no problem, before and after a checkpoint and
+/// a reopen, and names the engine.
+pub fn integrity_check_is_clean<H: EngineHarness>(harness: &mut H) {
+    let engine = harness.create();
+    let clean = |engine: &H::Engine, when: &str| {
+        let report = engine.check().expect("check");
+        assert!(report.is_clean(), "check {when}: {:?}", report.problems);
+        assert_eq!(report.engine, engine.name(), "check names the engine");
+    };
+    clean(&engine, "when empty");
+    for i in 0..500u64 {
+        put(&engine, format!("key{i:05}").as_bytes(), &[i as u8; 40], i + 1, i + 1);
+    }
+    clean(&engine, "after writes");
+    engine.checkpoint().expect("checkpoint");
+    delete(&engine, b"key00007", 1_000, 1_000);
+    clean(&engine, "after a checkpoint");
+    let engine = harness.reopen(engine);
+    clean(&engine, "after a reopen");
 }
 
 fn keys(entries: &[VersionedEntry]) -> Vec<Vec<u8>> {

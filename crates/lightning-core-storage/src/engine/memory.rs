@@ -10,8 +10,8 @@ use std::{cmp::Reverse, collections::BTreeMap, ops::Bound, sync::Arc};
 use parking_lot::{Mutex, RwLock};
 
 use super::{
-    Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, StorageEngine,
-    Version, VersionedEntry,
+    CheckProblem, CheckReport, Direction, DurableState, EngineBatch, EngineIter, EngineStats,
+    KeyRange, StorageEngine, Version, VersionedEntry,
 };
 use crate::{Lsn, Result, Timestamp};
 
@@ -173,6 +173,26 @@ impl StorageEngine for MemoryEngine {
             memory_bytes,
             durable_lsn: self.durable_state().lsn,
             extra: Vec::new(),
+        })
+    }
+
+    /// Checks what the engine can get wrong in memory: versions above the highest commit
+    /// timestamp applied.
+    fn check(&self) -> Result<CheckReport> {
+        let contents = self.live.read();
+        let problems = contents
+            .versions
+            .keys()
+            .filter(|(_, Reverse(ts))| *ts > contents.max_commit_ts)
+            .map(|(key, Reverse(ts))| CheckProblem {
+                location: format!("memory engine key {key:02x?}"),
+                what: format!("version at {ts:?} is above the highest commit timestamp applied"),
+            })
+            .collect();
+        Ok(CheckReport {
+            engine: self.name().to_string(),
+            counts: vec![("versions".to_string(), contents.versions.len() as u64)],
+            problems,
         })
     }
 }

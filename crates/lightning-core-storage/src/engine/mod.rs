@@ -28,6 +28,9 @@
 //!   above the horizon timestamp can see. Reads below the horizon are no longer answered
 //!   exactly; the transaction layer never issues them.
 //! - **Errors, not panics.** Anything wrong on disk is [`crate::Error::Corruption`].
+//! - **Integrity.** [`StorageEngine::check`] walks everything the engine holds and returns a
+//!   plain-data [`CheckReport`]: damage is a [`CheckProblem`] in it (what and where), not an
+//!   error, so a caller sees every problem the engine could name.
 
 pub mod conformance;
 mod memory;
@@ -35,8 +38,8 @@ mod types;
 
 pub use memory::MemoryEngine;
 pub use types::{
-    Direction, DurableState, EngineBatch, EngineIter, EngineStats, EntryRef, KeyRange, Version,
-    VersionedEntry, Visitor, WriteOp, prefix_successor,
+    CheckProblem, CheckReport, Direction, DurableState, EngineBatch, EngineIter, EngineStats,
+    EntryRef, KeyRange, Version, VersionedEntry, Visitor, WriteOp, prefix_successor,
 };
 
 use crate::{Lsn, Result, Timestamp};
@@ -99,6 +102,15 @@ pub trait StorageEngine: Send + Sync + 'static {
     /// acknowledged as failed yet replayed by recovery after reopen.
     fn poisoned(&self) -> Option<String> {
         None
+    }
+
+    /// Checks the engine's integrity (structure, order, checksums, space accounting) and
+    /// reports what it walked and every inconsistency. Damage is a problem in the report, not
+    /// an error; `Err` means the check itself could not run (an I/O error).
+    ///
+    /// The default says the engine has no integrity check; every shipped engine overrides it.
+    fn check(&self) -> Result<CheckReport> {
+        Err(crate::Error::Unsupported(format!("the {} engine has no integrity check", self.name())))
     }
 
     /// The longest key [`StorageEngine::apply`] accepts. Layers above check batches against it

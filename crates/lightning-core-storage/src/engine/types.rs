@@ -265,3 +265,33 @@ pub struct EngineStats {
     /// Engine-specific counters, by name.
     pub extra: Vec<(String, u64)>,
 }
+
+/// What [`super::StorageEngine::check`] found: plain data, the same shape for every engine.
+///
+/// A clean engine has no `problems`; `counts` holds what the check walked (pages, versions,
+/// levels), named by the engine, for a human-readable summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckReport {
+    /// The engine's name.
+    pub engine: String,
+    /// What the check walked, by name (`"versions"`, `"leaf_pages"`, ...), in a stable order.
+    pub counts: Vec<(String, u64)>,
+    /// Every inconsistency found; empty when the engine is consistent.
+    pub problems: Vec<CheckProblem>,
+}
+
+impl CheckReport {
+    /// True when the check found nothing wrong.
+    pub fn is_clean(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+/// One inconsistency found by an integrity check: what is wrong, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckProblem {
+    /// Where it was found (for example `"btree.ldb page 17"`).
+    pub location: String,
+    /// What is wrong.
+    pub what: String,
+}
