@@ -16,11 +16,11 @@
 
 use std::{
     collections::BTreeSet,
-    sync::atomic::{AtomicBool, AtomicU64, Ordering},
+    sync::atomic::{AtomicU64, Ordering},
     time::Instant,
 };
 
-use lightning_core_storage::{Timestamp, engine::KeyRange};
+use lightning_core_storage::{Poison, Timestamp, engine::KeyRange};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::{
@@ -66,8 +66,8 @@ pub(crate) struct Oracle {
     commit: Mutex<CommitState>,
     published: Condvar,
     snapshots: Horizon,
-    /// Set when the store is poisoned: waiters for visibility give up.
-    poisoned: AtomicBool,
+    /// The store's poison (shared): once set, waiters for visibility give up.
+    poison: Poison,
     /// Plain reads in progress (reads at `visible` without a registered snapshot), counted
     /// per epoch: garbage collection waits for the epoch it closes to drain (a grace period),
     /// so it never drops a version such a read is about to look up.
@@ -97,7 +97,8 @@ impl Drop for PlainRead<'_> {
 
 impl Oracle {
     /// An oracle whose next commit gets a timestamp above `last_committed`.
-    pub fn new(last_committed: Timestamp, limits: SnapshotLimits) -> Self {
+    /// `poison` is the store's: the oracle reads it to release visibility waiters.
+    pub fn new(last_committed: Timestamp, limits: SnapshotLimits, poison: Poison) -> Self {
         Oracle {
             visible: AtomicU64::new(last_committed.0),
             commit: Mutex::new(CommitState {
@@ -107,7 +108,7 @@ impl Oracle {
             }),
             published: Condvar::new(),
             snapshots: Horizon::new(limits),
-            poisoned: AtomicBool::new(false),
+            poison,
             plain_readers: [AtomicU64::new(0), AtomicU64::new(0)],
             epoch: AtomicU64::new(0),
         }
@@ -135,9 +136,9 @@ impl Oracle {
         horizon
     }
 
-    /// Marks the store poisoned and wakes everyone waiting for visibility.
-    pub fn poison(&self) {
-        self.poisoned.store(true, Ordering::SeqCst);
+    /// Wakes everyone waiting for visibility, after the store's poison was set.
+    pub fn wake_after_poison(&self) {
+        debug_assert!(self.poison.is_poisoned(), "woken for a poison that is not set");
         let _state = self.commit.lock();
         self.published.notify_all();
     }
@@ -244,7 +245,7 @@ impl Oracle {
     pub fn wait_visible(&self, ts: Timestamp) -> Result<()> {
         let mut state = self.commit.lock();
         while self.visible() < ts {
-            if self.poisoned.load(Ordering::SeqCst) {
+            if self.poison.is_poisoned() {
                 return Err(Error::Poisoned {
                     reason: "an earlier commit failed; this one was applied but not published"
                         .into(),
@@ -298,7 +299,7 @@ mod tests {
 
     #[test]
     fn visibility_waits_for_every_earlier_commit() {
-        let oracle = Oracle::new(Timestamp(10), NO_LIMITS);
+        let oracle = Oracle::new(Timestamp(10), NO_LIMITS, Poison::new());
         let (a, b) = {
             let mut state = oracle.lock_commit();
             let a = oracle.assign(&mut state, [b"x".as_slice()].into_iter());
@@ -314,7 +315,7 @@ mod tests {
 
     #[test]
     fn first_committer_wins_and_ranges_conflict() {
-        let oracle = Oracle::new(Timestamp(0), NO_LIMITS);
+        let oracle = Oracle::new(Timestamp(0), NO_LIMITS, Poison::new());
         let start = oracle.register_snapshot();
         {
             let mut state = oracle.lock_commit();
@@ -332,7 +333,7 @@ mod tests {
 
     #[test]
     fn horizon_follows_the_oldest_snapshot() {
-        let oracle = Oracle::new(Timestamp(5), NO_LIMITS);
+        let oracle = Oracle::new(Timestamp(5), NO_LIMITS, Poison::new());
         let old = oracle.register_snapshot();
         let ts = {
             let mut state = oracle.lock_commit();

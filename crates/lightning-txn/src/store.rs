@@ -25,11 +25,10 @@ use std::{
 };
 
 use lightning_core_storage::{
-    Lsn, Timestamp,
+    Lsn, Poison, Timestamp,
     engine::{Direction, EngineBatch, KeyRange, StorageEngine},
 };
 use lightning_wal::{Durability, Wal};
-use parking_lot::Mutex;
 
 use crate::{
     Error, Isolation, LockManager, LockMode, Result, Snapshot, Transaction, TxnId, TxnOptions,
@@ -48,7 +47,8 @@ pub(crate) struct StoreInner {
     pub(crate) locks: LockManager,
     pub(crate) options: TxnOptions,
     next_txn_id: AtomicU64,
-    poisoned: Mutex<Option<String>>,
+    /// Set by a failure past the point of no return (see [`TxnStore::fail`]).
+    poison: Poison,
     pub(crate) counters: Counters,
     pub(crate) apply_order: ApplyOrder,
 }
@@ -138,6 +138,7 @@ impl TxnStore {
     ) -> Result<(TxnStore, RecoveryReport)> {
         let report = recovery::recover(engine.as_ref(), &wal)?;
         let apply_order = ApplyOrder::new(wal.last_lsn().next());
+        let poison = Poison::new();
         let inner = StoreInner {
             apply_order,
             engine,
@@ -148,11 +149,12 @@ impl TxnStore {
                     max_age: options.max_snapshot_age,
                     max_retained_versions: options.max_retained_versions,
                 },
+                poison.clone(),
             ),
             locks: LockManager::new(),
             options,
             next_txn_id: AtomicU64::new(1),
-            poisoned: Mutex::new(None),
+            poison,
             counters: Counters::default(),
         };
         Ok((TxnStore { inner: Arc::new(inner) }, report))
@@ -317,7 +319,7 @@ impl TxnStore {
             Ok(lsn) => lsn,
             Err(e) => return Err(guard.fail(e.into())),
         };
-        let stop = || inner.poisoned.lock().is_some();
+        let stop = || inner.poison.is_poisoned();
         match inner.apply_order.in_turn(lsn, stop, || inner.engine.apply(batch, ts, lsn)) {
             Some(Ok(())) => {}
             Some(Err(e)) => return Err(guard.fail(e.into())),
@@ -331,7 +333,7 @@ impl TxnStore {
     }
 
     fn poisoned_error(&self) -> Error {
-        let reason = self.inner.poisoned.lock().clone().unwrap_or_default();
+        let reason = self.inner.poison.reason().unwrap_or_default();
         Error::Poisoned { reason }
     }
 
@@ -339,8 +341,8 @@ impl TxnStore {
     /// The failed commit's timestamp stays unpublished, so visibility stops below it; everyone
     /// waiting (for their turn to apply, or for visibility) is woken to see the poison.
     fn fail(&self, error: Error) -> Error {
-        self.inner.poisoned.lock().get_or_insert_with(|| error.to_string());
-        self.inner.oracle.poison();
+        self.inner.poison.poison(&error);
+        self.inner.oracle.wake_after_poison();
         self.inner.apply_order.wake_all();
         error
     }
@@ -348,8 +350,8 @@ impl TxnStore {
     /// Fails if the store or its engine refuses writes. An engine poisoned by a failed
     /// background checkpoint poisons the store here, before any commit is logged.
     pub(crate) fn check_writable(&self) -> Result<()> {
-        if let Some(reason) = self.inner.poisoned.lock().as_ref() {
-            return Err(Error::Poisoned { reason: reason.clone() });
+        if let Some(reason) = self.inner.poison.reason() {
+            return Err(Error::Poisoned { reason });
         }
         match self.inner.engine.poisoned() {
             Some(reason) => Err(self.fail(Error::Poisoned { reason })),
@@ -408,7 +410,7 @@ impl TxnStore {
 
     /// Why writes are refused, if they are.
     pub fn poisoned(&self) -> Option<String> {
-        self.inner.poisoned.lock().clone()
+        self.inner.poison.reason()
     }
 
     /// Counters: commits, aborts, conflicts, live snapshots and the oldest one's age, locks.

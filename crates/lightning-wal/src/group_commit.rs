@@ -17,13 +17,16 @@ use std::{
     path::PathBuf,
     sync::{
         Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicU64, Ordering},
     },
     thread::{self, Thread},
     time::{Duration, Instant},
 };
 
-use lightning_core_storage::vfs::{FileHandle, Vfs};
+use lightning_core_storage::{
+    Poison,
+    vfs::{FileHandle, Vfs},
+};
 use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::{
@@ -72,8 +75,6 @@ pub(crate) struct State {
     pub(crate) round_syncs: bool,
     /// The highest LSN someone waits to see durable.
     pub(crate) sync_wanted: u64,
-    /// The failure that poisoned the log.
-    pub(crate) poisoned: Option<String>,
     /// The background syncer must stop.
     pub(crate) shutdown: bool,
     /// When written-but-unsynced data first appeared (the syncer's deadline starts there).
@@ -161,10 +162,13 @@ pub(crate) struct Shared {
     pub(crate) io: Mutex<Io>,
     pub(crate) segments: Mutex<SegmentIndex>,
     pub(crate) counters: Counters,
-    /// Copies of the last encoded LSN, `written_lsn`, `durable_lsn` and "poisoned", stored
-    /// under the state lock (Release) before anyone is woken: followers and a gathering
-    /// leader read them without the lock.
+    /// Copies of the last encoded LSN, `written_lsn` and `durable_lsn`, stored under the state
+    /// lock (Release) before anyone is woken: followers and a gathering leader read them
+    /// without the lock.
     pub(crate) published: Published,
+    /// Set (under the state lock, before anyone is woken) by a failed write or sync; read
+    /// without the lock by followers and a gathering leader.
+    pub(crate) poison: Poison,
 }
 
 /// What a parked appender reads when it wakes.
@@ -174,7 +178,6 @@ pub(crate) struct Published {
     pub(crate) encoded: AtomicU64,
     pub(crate) written: AtomicU64,
     pub(crate) durable: AtomicU64,
-    pub(crate) poisoned: AtomicBool,
 }
 
 impl Published {
@@ -184,16 +187,15 @@ impl Published {
             encoded: AtomicU64::new(last_lsn),
             written: AtomicU64::new(last_lsn),
             durable: AtomicU64::new(last_lsn),
-            poisoned: AtomicBool::new(false),
         }
     }
 }
 
 impl Shared {
     /// The error every operation returns once the log is poisoned.
-    pub(crate) fn check_poisoned(state: &State) -> Result<()> {
-        match &state.poisoned {
-            Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
+    pub(crate) fn check_poisoned(&self) -> Result<()> {
+        match self.poison.reason() {
+            Some(reason) => Err(Error::Poisoned { reason }),
             None => Ok(()),
         }
     }
@@ -201,8 +203,7 @@ impl Shared {
     /// Poisons the log with `error`'s description (the first failure wins) and wakes everyone.
     /// REQUIRES: `state` is the locked state.
     pub(crate) fn poison(&self, state: &mut State, error: &Error) {
-        state.poisoned.get_or_insert_with(|| error.to_string());
-        self.published.poisoned.store(true, Ordering::Release);
+        self.poison.poison(error);
         for sleeper in state.sleepers.drain(..) {
             sleeper.thread.unpark();
         }
@@ -242,7 +243,7 @@ impl Shared {
         // Bounded as `wait_for`: a covered LSN is published (or the log poisoned) by the round
         // in progress; otherwise this thread leads a round that covers it.
         loop {
-            Self::check_poisoned(&state)?;
+            self.check_poisoned()?;
             if state.reached(lsn, goal) {
                 return Ok(());
             }
@@ -271,9 +272,7 @@ impl Shared {
         // does not, and the committers of a group wake together. Bounded by the budget.
         let yield_until = Instant::now() + expected.min(MAX_YIELD);
         while Instant::now() < yield_until {
-            if published.load(Ordering::Acquire) >= lsn
-                || self.published.poisoned.load(Ordering::Acquire)
-            {
+            if published.load(Ordering::Acquire) >= lsn || self.poison.is_poisoned() {
                 break;
             }
             thread::yield_now();
@@ -282,8 +281,8 @@ impl Shared {
         // unparks this thread; a spurious wake-up only re-checks.
         loop {
             // Poison first, as `wait_for` checks it: no success is reported after a failure.
-            if self.published.poisoned.load(Ordering::Acquire) {
-                return Self::check_poisoned(&self.state.lock());
+            if self.poison.is_poisoned() {
+                return self.check_poisoned();
             }
             if published.load(Ordering::Acquire) >= lsn {
                 return Ok(());
@@ -312,7 +311,7 @@ impl Shared {
         // Bounded: every pass either returns, or waits for a round, or runs one that writes
         // everything encoded so far; two rounds always cover `lsn`.
         loop {
-            Self::check_poisoned(state)?;
+            self.check_poisoned()?;
             if state.reached(lsn, goal) {
                 return Ok(());
             }
@@ -353,10 +352,7 @@ impl Shared {
                 let now = Instant::now();
                 let pending =
                     self.published.encoded.load(Ordering::Acquire).saturating_sub(written);
-                if pending >= expected
-                    || now >= deadline
-                    || self.published.poisoned.load(Ordering::Acquire)
-                {
+                if pending >= expected || now >= deadline || self.poison.is_poisoned() {
                     return;
                 }
                 if pending != seen {
@@ -399,7 +395,7 @@ impl Shared {
         state.round_syncs = sync;
         if sync {
             self.gather(state);
-            if let Err(error) = Self::check_poisoned(state) {
+            if let Err(error) = self.check_poisoned() {
                 // A half-encoded batch may be pending (its appender poisoned the log): write
                 // nothing more. Everyone waiting was woken by the poisoning.
                 state.io_in_progress = false;

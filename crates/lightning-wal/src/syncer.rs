@@ -31,7 +31,7 @@ fn run(shared: &Shared) {
             return;
         }
         let due = match state.unsynced_since {
-            Some(since) if state.poisoned.is_none() => since + shared.sync_interval,
+            Some(since) if !shared.poison.is_poisoned() => since + shared.sync_interval,
             _ => {
                 shared.syncer_wake.wait(&mut state);
                 continue;

@@ -3,7 +3,7 @@
 use std::{fmt, path::Path, sync::Arc, thread::JoinHandle, time::Duration};
 
 use lightning_core_storage::{
-    Lsn,
+    Lsn, Poison,
     vfs::{OpenMode, Vfs},
 };
 use lightning_security::SEAL_OVERHEAD;
@@ -127,7 +127,6 @@ impl Wal {
             round_last_lsn: 0,
             round_syncs: false,
             sync_wanted: 0,
-            poisoned: None,
             shutdown: false,
             unsynced_since: None,
             recent_groups: [0; 2],
@@ -148,6 +147,7 @@ impl Wal {
             segments: Mutex::new(index),
             counters: Default::default(),
             published: Published::at(last_lsn),
+            poison: Poison::new(),
         });
         let syncer = syncer::spawn(Arc::clone(&shared))?;
         Ok(Wal { shared, syncer: Some(syncer) })
@@ -192,7 +192,7 @@ impl Wal {
             payloads.push(transform.compress(record)?);
         }
         let mut state = self.shared.state.lock();
-        Shared::check_poisoned(&state)?;
+        self.shared.check_poisoned()?;
         if state.shutdown {
             return Err(Error::Closed);
         }
@@ -280,7 +280,7 @@ impl Wal {
         let end = {
             let mut state = self.shared.state.lock();
             let last = state.encoder.next_lsn() - 1;
-            if state.poisoned.is_none() {
+            if !self.shared.poison.is_poisoned() {
                 self.shared.wait_for(&mut state, last, Goal::Written)?;
             }
             state.written_end
@@ -310,7 +310,7 @@ impl Wal {
     pub fn truncate_before(&self, lsn: Lsn) -> Result<()> {
         let durable = {
             let mut state = self.shared.state.lock();
-            Shared::check_poisoned(&state)?;
+            self.shared.check_poisoned()?;
             let needed = lsn.get().saturating_sub(1).min(state.encoder.next_lsn() - 1);
             if state.durable_lsn < needed {
                 self.shared.wait_for(&mut state, needed, Goal::Durable)?;
@@ -357,7 +357,7 @@ impl Wal {
 
     /// The failure that poisoned the log, if one did.
     pub fn poisoned(&self) -> Option<String> {
-        self.shared.state.lock().poisoned.clone()
+        self.shared.poison.reason()
     }
 
     /// Makes everything appended durable, then stops and joins the background syncer.

@@ -10,7 +10,7 @@
 
 use std::{collections::BTreeSet, sync::atomic::Ordering};
 
-use super::{Meta, PageManager, State, USER_META_CAPACITY, check_writable, free_list};
+use super::{Meta, PageManager, State, USER_META_CAPACITY, free_list};
 use crate::{Error, PageId, Result, page::PageType};
 
 /// Where the next commit's free list goes and what it holds.
@@ -47,7 +47,7 @@ impl PageManager {
         let _one_at_a_time = self.inner.commit_lock.lock();
         let prepared = {
             let mut state = self.inner.state.lock();
-            check_writable(&state)?;
+            self.check_writable()?;
             self.prepare(&mut state, user)
         };
         let result = self.write_commit(&prepared);
@@ -68,10 +68,7 @@ impl PageManager {
                 state.list_pages = plan.list_pages;
                 Ok(())
             }
-            Err(e) => {
-                state.poisoned.get_or_insert_with(|| e.to_string());
-                Err(e)
-            }
+            Err(e) => Err(self.poison(e)),
         }
     }
 

@@ -40,7 +40,7 @@ use std::{
 use parking_lot::Mutex;
 
 use crate::{
-    Error, PageId, Result,
+    Error, PageId, Poison, Result,
     page::{Page, PageFormat, PageType},
     vfs::{FileHandle, Vfs},
 };
@@ -101,8 +101,6 @@ struct State {
     held: BTreeSet<PageId>,
     /// Pages of the durable free-list chain.
     list_pages: Vec<PageId>,
-    /// Why writes are refused, after a failed write or sync.
-    poisoned: Option<String>,
 }
 
 /// A file of pages. Cheap to share (`Arc` inside); reads run concurrently.
@@ -124,6 +122,8 @@ struct Inner {
     /// under the state lock.
     page_count: AtomicU64,
     state: Mutex<State>,
+    /// Set by a failed write or sync: every later write is refused.
+    poison: Poison,
 }
 
 impl PageManager {
@@ -148,6 +148,7 @@ impl PageManager {
             format,
             commit_lock: Mutex::new(()),
             page_count: AtomicU64::new(state.page_count),
+            poison: Poison::new(),
             state: Mutex::new(state),
         };
         PageManager { inner: Arc::new(inner) }
@@ -182,7 +183,7 @@ impl PageManager {
     /// Allocates a page: the lowest free one, or a new one at the end of the file.
     pub fn allocate(&self) -> Result<PageId> {
         let mut state = self.inner.state.lock();
-        check_writable(&state)?;
+        self.check_writable()?;
         let id = match state.free.pop_first() {
             Some(id) => id,
             None => {
@@ -200,7 +201,7 @@ impl PageManager {
     /// an error.
     pub fn free(&self, id: PageId) -> Result<()> {
         let mut state = self.inner.state.lock();
-        check_writable(&state)?;
+        self.check_writable()?;
         if id < FIRST_DATA_PAGE || id.0 >= state.page_count {
             return Err(Error::InvalidInput(format!("cannot free page {id}: not a data page")));
         }
@@ -238,7 +239,7 @@ impl PageManager {
     pub fn write_page(&self, page: &Page) -> Result<()> {
         {
             let state = self.inner.state.lock();
-            check_writable(&state)?;
+            self.check_writable()?;
             if page.id() < FIRST_DATA_PAGE || page.id().0 >= state.page_count {
                 return Err(Error::InvalidInput(format!(
                     "cannot write page {}: not an allocated data page",
@@ -258,11 +259,7 @@ impl PageManager {
 
     /// Records `error` as the reason no more writes are accepted, and returns it.
     fn poison(&self, error: Error) -> Error {
-        let mut state = self.inner.state.lock();
-        if state.poisoned.is_none() {
-            state.poisoned = Some(error.to_string());
-        }
-        error
+        self.inner.poison.fail(error)
     }
 
     /// Counters for stats output.
@@ -291,13 +288,11 @@ impl PageManager {
 
     /// Why writes are refused, if they are.
     pub fn poisoned(&self) -> Option<String> {
-        self.inner.state.lock().poisoned.clone()
+        self.inner.poison.reason()
     }
-}
 
-fn check_writable(state: &State) -> Result<()> {
-    match &state.poisoned {
-        Some(reason) => Err(Error::Poisoned { reason: reason.clone() }),
-        None => Ok(()),
+    /// Fails with [`Error::Poisoned`] after a failed write or sync.
+    fn check_writable(&self) -> Result<()> {
+        self.inner.poison.check()
     }
 }

@@ -63,7 +63,6 @@ pub(super) fn create(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<P
         pending_free: BTreeSet::new(),
         held: BTreeSet::new(),
         list_pages: Vec::new(),
-        poisoned: None,
     };
     Ok(PageManager::from_parts(file, path, format, state))
 }
@@ -182,7 +181,6 @@ fn finish_open(
             pending_free: BTreeSet::new(),
             held: BTreeSet::new(),
             list_pages: Vec::new(),
-            poisoned: None,
         },
     );
     let (free, held, list_pages) = load_free_list(&pm, &meta)?;
