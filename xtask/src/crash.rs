@@ -2,8 +2,8 @@
 //!
 //! CI runs each crash test at a size that fits its time budget (a few dozen kill -9 cycles
 //! and power cuts). The facade's suites run the whole database as it ships (maintenance thread,
-//! checkpoints, keyspaces) over `FaultFs` and in a killed child process. This runs the same tests, built with optimisations, as many times as asked:
-//! `--cycles` sets `LIGHTNING_CRASH_CYCLES` (kill -9 cycles per test) and `--seeds` sets
+//! checkpoints, keyspaces) over `FaultFs` and in a killed child process. This runs the same
+//! tests, built with optimisations, as many times as asked: `--cycles` sets `LIGHTNING_CRASH_CYCLES` (kill -9 cycles per test) and `--seeds` sets
 //! `LIGHTNING_CRASH_SEEDS` (random crash points per sweep).
 
 use std::path::Path;
