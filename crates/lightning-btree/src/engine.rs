@@ -154,13 +154,11 @@ impl BTreeEngine {
     }
 
     /// Tells the background thread to vacuum versions that no read at or above `horizon` can
-    /// see (incrementally, a few leaves at a time). Lower horizons than the current are ignored.
+    /// see (incrementally, a few leaves at a time), if anything written since its last
+    /// completed pass may be garbage there. Lower horizons than the current are ignored.
     pub fn set_gc_horizon(&self, horizon: Timestamp) {
-        let mut gc = self.shared.gc.lock();
-        if horizon > gc.0 {
-            *gc = (horizon, GcCursor::default());
-        }
-        drop(gc);
+        // Zero leaves: only (re)start the pass; the background thread does the work.
+        let _ = self.shared.vacuum_round(horizon, 0, true);
         self.shared.signal.wake();
     }
 }
@@ -298,9 +296,13 @@ impl Shared {
             }
         }
         for op in batch.ops() {
-            if let Err(e) = state.insert_version(&self.store, op.key(), commit_ts.0, op.value()) {
-                self.poison(&format!("a batch failed half-applied: {e}"));
-                return Err(e);
+            match state.insert_version(&self.store, op.key(), commit_ts.0, op.value()) {
+                Ok(true) => state.garbage_ts = state.garbage_ts.max(commit_ts.0),
+                Ok(false) => {}
+                Err(e) => {
+                    self.poison(&format!("a batch failed half-applied: {e}"));
+                    return Err(e);
+                }
             }
         }
         drop(pinned);
@@ -394,6 +396,16 @@ impl StorageEngine for BTreeEngine {
     fn collect_garbage(&self, horizon: Timestamp) -> CoreResult<u64> {
         let mut gc = GcCursor::default();
         self.shared.collect_garbage(horizon, &mut gc, usize::MAX)
+    }
+
+    fn collect_garbage_step(&self, horizon: Timestamp) -> CoreResult<u64> {
+        self.shared.store.counters.gc_requests.fetch_add(1, Ordering::Relaxed);
+        let dropped = self.shared.vacuum_round(horizon, crate::vacuum::LEAVES_PER_CALL, true)?;
+        if self.shared.gc.lock().1.wants_more() {
+            // The background thread continues the pass, a bounded round at a time.
+            self.shared.signal.wake();
+        }
+        Ok(dropped)
     }
 
     fn stats(&self) -> CoreResult<EngineStats> {

@@ -31,9 +31,10 @@
 //! `id_map`. The byte layouts are specified in `docs/format/btree.md`.
 //!
 //! Concurrency: one read-write lock guards the live tree. A point read or a scan batch holds
-//! the read side (scans release it between batches); a batch, a vacuum step, and the two
-//! in-memory phases of a checkpoint hold the write side briefly. A checkpoint writes pages
-//! without the lock, so readers never wait for I/O of a checkpoint.
+//! the read side (scans release it between bounded batches, and `scan_with` calls its closure
+//! with no lock held); a batch, a vacuum step, and the two in-memory phases of a checkpoint
+//! hold the write side briefly. A checkpoint writes pages without the lock, so readers never
+//! wait for I/O of a checkpoint.
 //!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]

@@ -11,7 +11,7 @@ use std::{
     io,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
 
@@ -39,6 +39,21 @@ pub(crate) struct Store {
     /// Hot-set proposals by readers: `(page, node, hot-set epoch when read)`.
     pin_requests: Mutex<Vec<(u64, Arc<Node>, u64)>>,
     pins_pending: AtomicBool,
+    /// Work counters for stats and tests.
+    pub(crate) counters: StoreCounters,
+}
+
+/// Counters of the work done through the store (monotonic since open).
+#[derive(Debug, Default)]
+pub(crate) struct StoreCounters {
+    /// Pages read from the page manager (cache misses of nodes, overflow pages, checks).
+    pub(crate) pages_read: AtomicU64,
+    /// Holds of the tree read lock by scan batches.
+    pub(crate) scan_lock_holds: AtomicU64,
+    /// Calls of `StorageEngine::collect_garbage_step` (the facade's maintenance rounds).
+    pub(crate) gc_requests: AtomicU64,
+    /// Incremental vacuum passes completed.
+    pub(crate) gc_passes: AtomicU64,
 }
 
 /// Copies an error shared by the cache's waiters. Every variant of this version keeps its
@@ -81,6 +96,7 @@ impl Store {
             geometry,
             pin_requests: Mutex::new(Vec::new()),
             pins_pending: AtomicBool::new(false),
+            counters: StoreCounters::default(),
         })
     }
 
@@ -122,6 +138,7 @@ impl Store {
 
     /// Reads and validates node `id` without the cache (for `check`).
     pub(crate) fn read_node(&self, id: u64) -> Result<Node> {
+        self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
         let page = self.pm.read_page(PageId(id))?;
         let node = Node::from_page(page);
         validate(&node, self.page_count())

@@ -14,7 +14,7 @@ use std::{
 
 use parking_lot::{Condvar, Mutex};
 
-use lightning_core_storage::{Error, Result};
+use lightning_core_storage::{Error, Result, Timestamp};
 
 use crate::{BTreeOptions, engine::Shared};
 
@@ -144,21 +144,9 @@ fn work(shared: &Shared, clock: &mut Clock) {
             shared.tree.write().hot.sweep(&shared.store);
         }
     }
-    let (horizon, mut cursor) = {
-        let gc = shared.gc.lock();
-        (gc.0, gc.1.clone())
-    };
-    if cursor.done {
-        return;
-    }
-    let outcome = shared.collect_garbage(horizon, &mut cursor, GC_LEAVES_PER_ROUND);
-    let mut gc = shared.gc.lock();
-    if gc.0 == horizon {
-        // An error ends the pass; the next horizon starts a new one.
-        cursor.done |= outcome.is_err();
-        gc.1 = cursor;
-        if !gc.1.done {
-            shared.signal.wake();
-        }
+    // Continues a pass a caller started; never starts one itself.
+    let _ = shared.vacuum_round(Timestamp::ZERO, GC_LEAVES_PER_ROUND, false);
+    if shared.gc.lock().1.wants_more() {
+        shared.signal.wake();
     }
 }

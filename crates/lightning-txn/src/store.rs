@@ -295,6 +295,13 @@ impl TxnStore {
         Ok(self.inner.engine.collect_garbage(horizon)?)
     }
 
+    /// A bounded, incremental [`TxnStore::collect_garbage`] for periodic maintenance (see
+    /// `StorageEngine::collect_garbage_step`): cheap when there is no garbage.
+    pub fn collect_garbage_step(&self) -> Result<u64> {
+        let horizon = self.inner.oracle.horizon_for_gc();
+        Ok(self.inner.engine.collect_garbage_step(horizon)?)
+    }
+
     /// The engine under the store.
     pub fn engine(&self) -> &Arc<dyn StorageEngine> {
         &self.inner.engine

@@ -110,6 +110,11 @@ pub(crate) struct TreeState {
     pub(crate) format: PageFormat,
     /// Clean nodes resident in front of the cache.
     pub(crate) hot: HotSet,
+    /// The highest commit timestamp of a version that may have left garbage (a tombstone or
+    /// a superseding version): vacuum has nothing new to do below a horizon it has already
+    /// completed a pass at, unless this is above it. Not persisted: on open it is the
+    /// durable `max_commit_ts` (one pass after open finds what is there).
+    pub(crate) garbage_ts: u64,
     next_virtual: u64,
 }
 
@@ -128,6 +133,7 @@ impl TreeState {
             max_commit_ts: Timestamp::ZERO,
             format,
             hot: HotSet::new(max_hot),
+            garbage_ts: 0,
             next_virtual: 0,
         };
         match meta {
@@ -137,6 +143,7 @@ impl TreeState {
                 state.counters = meta.counters;
                 state.applied_lsn = meta.lsn;
                 state.max_commit_ts = meta.max_commit_ts;
+                state.garbage_ts = meta.max_commit_ts.0;
             }
             None => {
                 let root = Node::empty(&state.format, 0);

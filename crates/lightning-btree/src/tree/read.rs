@@ -64,6 +64,22 @@ impl TreeState {
 }
 
 impl TreeState {
+    /// Appends the value of leaf entry `i` to `out` (nothing for a tombstone).
+    pub(crate) fn value_into(
+        &self,
+        store: &Store,
+        node: &Node,
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        match node.value(i) {
+            ValueRef::Tombstone => {}
+            ValueRef::Inline(value) => out.extend_from_slice(value),
+            _ => out.extend_from_slice(&self.value_of(store, node, i)?.unwrap_or_default()),
+        }
+        Ok(())
+    }
+
     /// Loads the clean nodes on the path to `(key, ts)` and keeps them in `pinned` (the cache
     /// never evicts a node whose `Arc` is held).
     ///
