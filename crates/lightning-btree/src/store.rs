@@ -20,7 +20,7 @@ use lightning_core_storage::{Error, PageId, Result, page::PageFormat, page_manag
 use parking_lot::Mutex;
 
 use crate::{
-    node::{Node, validate::validate},
+    node::{Node, OVERFLOW, validate::validate},
     options::Geometry,
     overflow,
 };
@@ -146,15 +146,63 @@ impl Store {
         Ok(node)
     }
 
+    /// Appends the `len`-byte value of the overflow chain at `first` to `out`. A chain of at
+    /// most an eighth of the cache is read through the cache (a repeated read of it costs no
+    /// I/O); a larger one from the file, so that one value cannot flush the cache.
+    /// REQUIRES: the chain is live (the tree lock is held and a live leaf references it).
+    pub(crate) fn read_value(&self, first: u64, len: usize, out: &mut Vec<u8>) -> Result<()> {
+        out.reserve(len);
+        let pages = self.geometry.overflow_pages(len) as usize;
+        let cached =
+            pages.saturating_mul(self.geometry.page_size) <= self.cache.capacity_bytes() / 8;
+        let visit = |_, data: &[u8]| out.extend_from_slice(data);
+        if !cached {
+            let read = |id| {
+                self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
+                self.pm.read_page(id)
+            };
+            return overflow::walk_chain_with(&self.pm, first, len, read, visit);
+        }
+        let read = |id: PageId| {
+            let node = self
+                .cache
+                .get_or_load(&id.0, || {
+                    self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
+                    let page = self.pm.read_page(id)?;
+                    Ok((Node::from_page(page), self.geometry.page_size))
+                })
+                .map_err(|e| clone_error(&e))?;
+            Ok(OverflowPage(node))
+        };
+        overflow::walk_chain_with(&self.pm, first, len, read, visit)
+    }
+
     /// Node `id` at tree `level`, through the cache.
     pub(crate) fn load(&self, id: u64, level: usize) -> Result<Arc<Node>> {
         let node = self
             .cache
             .get_or_load(&id, || self.read_node(id).map(|n| (n, self.geometry.page_size)))
             .map_err(|e| clone_error(&e))?;
+        // The cache also holds overflow pages (read through `read_value`): a branch that
+        // points at one is damaged.
+        if node.page().page_type() == OVERFLOW {
+            return Err(Error::corruption(
+                "an overflow page where the tree expects a node",
+                self.location(id),
+            ));
+        }
         if usize::from(node.level()) != level {
             return Err(self.misplaced(id, node.level(), level));
         }
         Ok(node)
+    }
+}
+
+/// An overflow page held in the node cache.
+struct OverflowPage(Arc<Node>);
+
+impl std::borrow::Borrow<lightning_core_storage::page::Page> for OverflowPage {
+    fn borrow(&self) -> &lightning_core_storage::page::Page {
+        self.0.page()
     }
 }

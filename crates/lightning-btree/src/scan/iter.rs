@@ -20,7 +20,9 @@ use crate::{
     tree::TreeState,
 };
 
-const FIRST_BATCH: usize = 16;
+/// Entries in the first batch; each later batch doubles (a batch continues where the last
+/// ended without a new descent when the tree did not change, so small batches are cheap).
+const FIRST_BATCH: usize = 8;
 const MAX_BATCH: usize = 1024;
 const MAX_BATCH_BYTES: usize = 4 << 20;
 

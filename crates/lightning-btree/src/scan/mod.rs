@@ -59,6 +59,9 @@ pub(crate) struct Walk {
     resume: Option<(Arc<Node>, usize)>,
     /// Where the resume key is assembled (reused across batches).
     key: Vec<u8>,
+    /// `TreeState::version` when the last batch ended: unchanged, the resume leaf is still
+    /// the live one and the next batch continues in it without a descent.
+    tree_version: u64,
     /// The range is exhausted.
     pub(crate) done: bool,
 }
@@ -96,6 +99,18 @@ fn below_start(range: &KeyRange, node: &Node, i: usize) -> bool {
     }
 }
 
+/// The running totals of one forward batch.
+struct Pass {
+    bytes: usize,
+    examined: usize,
+    /// The current key's visible version was handed out (true at the start: the first entry
+    /// either opens a new key or continues the key the last batch finished).
+    key_done: bool,
+    /// The entry examined last before the current leaf (at first: where the last batch
+    /// ended), for telling a new key from more versions and for resuming.
+    previous: Option<(Arc<Node>, usize)>,
+}
+
 /// Remembers entry `i` of `leaf` in `slot`, cloning the leaf's `Arc` only when it changes.
 fn remember<'s>(
     slot: &'s mut Option<(Arc<Node>, usize)>,
@@ -111,11 +126,20 @@ fn remember<'s>(
 
 impl Walk {
     pub(crate) fn new(read_ts: u64, versions: Versions) -> Walk {
-        Walk { read_ts, versions, resume: None, key: Vec::new(), done: false }
+        Walk {
+            read_ts,
+            versions,
+            resume: None,
+            key: Vec::new(),
+            tree_version: u64::MAX,
+            done: false,
+        }
     }
 
     /// Hands the next batch to `sink`, forward, a leaf at a time. Sets `done` at the end of
-    /// the range. REQUIRES: no tree lock held by the caller.
+    /// the range. If no writer took the tree lock since the last batch, it continues in the
+    /// leaf that batch ended in without a new descent (so small first batches cost little).
+    /// REQUIRES: no tree lock held by the caller.
     pub(crate) fn fill_forward<S: Sink>(
         &mut self,
         shared: &Shared,
@@ -125,61 +149,93 @@ impl Walk {
         let state = shared.tree.read();
         let store = &shared.store;
         store.counters.scan_lock_holds.fetch_add(1, Ordering::Relaxed);
+        let mut pass =
+            Pass { bytes: 0, examined: 0, key_done: true, previous: self.resume.clone() };
+        // After walking the rest of the resume leaf, the walk goes on right after its last
+        // entry, which may be a version of a key that continues in the next leaf.
+        let mut exact = false;
+        if self.tree_version == state.version
+            && let Some((leaf, i)) = &self.resume
+            && i + 1 < leaf.count()
+        {
+            let (leaf, start) = (Arc::clone(leaf), i + 1);
+            if self.walk_leaf(&state, shared, range, sink, &mut pass, leaf, start)? {
+                self.tree_version = state.version;
+                return Ok(());
+            }
+            exact = true;
+        }
         let all = self.versions == Versions::All;
-        let mut cursor = match (&self.resume, &range.start) {
+        let mut cursor = match (&pass.previous, &range.start) {
             (Some((leaf, i)), _) => {
+                // A batch ends after the last version of a key: the next starts past the key.
                 leaf.key_into(*i, &mut self.key);
-                Cursor::seek(&state, store, &self.key, if all { leaf.ts(*i) } else { 0 }, true)?
+                let ts = if all || exact { leaf.ts(*i) } else { 0 };
+                Cursor::seek(&state, store, &self.key, ts, true)?
             }
             (None, Bound::Included(key)) => Cursor::seek(&state, store, key, TS_MAX, false)?,
             (None, Bound::Excluded(key)) => Cursor::seek(&state, store, key, 0, true)?,
             (None, Bound::Unbounded) => Cursor::first(&state, store)?,
         };
-        let mut bytes = 0;
-        let mut examined = 0;
-        // The entry examined last before the current leaf (at first: where the last batch
-        // ended), for telling a new key from more versions and for resuming.
-        let mut previous = self.resume.clone();
-        // The current key's visible version was handed out (true at the start: the first
-        // entry either opens a new key or continues the key the last batch finished).
-        let mut key_done = true;
         loop {
             let Some((leaf, start)) = cursor.current() else {
                 self.done = true;
                 return Ok(());
             };
             let leaf = leaf.to_arc();
-            for i in start..leaf.count() {
-                if above_end(range, &leaf, i) {
-                    self.done = true;
-                    return Ok(());
-                }
-                let new_key = all
-                    || match &previous {
-                        _ if i > start => !leaf.same_key_here(i - 1, i),
-                        Some((p, pi)) => !leaf.same_key(i, p, *pi),
-                        None => true,
-                    };
-                if new_key {
-                    // `examined > 0`: an entry before this one exists to resume after.
-                    if examined > 0 && (examined >= EXAMINE_LIMIT || sink.full(bytes)) {
-                        self.resume = if i > start { Some((leaf, i - 1)) } else { previous };
-                        return Ok(());
-                    }
-                    key_done = false;
-                }
-                examined += 1;
-                // Versions run newest first: the first at or below the read timestamp is the
-                // visible one, and older ones of the key are skipped.
-                if all || (!key_done && leaf.ts(i) <= self.read_ts) {
-                    bytes += sink.take(&state, shared, &leaf, i)?;
-                    key_done = true;
-                }
+            if self.walk_leaf(&state, shared, range, sink, &mut pass, leaf, start)? {
+                self.tree_version = state.version;
+                return Ok(());
             }
-            let last = leaf.count() - 1;
-            previous = Some((leaf, last));
             cursor.next_leaf_start()?;
         }
+    }
+
+    /// Walks `leaf` forward from entry `start`; true if the batch (or the range: then `done`
+    /// is set) ended in it.
+    #[allow(clippy::too_many_arguments)]
+    fn walk_leaf<S: Sink>(
+        &mut self,
+        state: &TreeState,
+        shared: &Shared,
+        range: &KeyRange,
+        sink: &mut S,
+        pass: &mut Pass,
+        leaf: Arc<Node>,
+        start: usize,
+    ) -> Result<bool> {
+        let all = self.versions == Versions::All;
+        for i in start..leaf.count() {
+            if above_end(range, &leaf, i) {
+                self.done = true;
+                return Ok(true);
+            }
+            let new_key = all
+                || match &pass.previous {
+                    _ if i > start => !leaf.same_key_here(i - 1, i),
+                    Some((p, pi)) => !leaf.same_key(i, p, *pi),
+                    None => true,
+                };
+            if new_key {
+                // `examined > 0`: an entry before this one exists to resume after.
+                if pass.examined > 0 && (pass.examined >= EXAMINE_LIMIT || sink.full(pass.bytes)) {
+                    self.resume =
+                        if i > start { Some((leaf, i - 1)) } else { pass.previous.take() };
+                    return Ok(true);
+                }
+                pass.key_done = false;
+            }
+            pass.examined += 1;
+            // Versions run newest first: the first at or below the read timestamp is the
+            // visible one, and older ones of the key are skipped.
+            if all || (!pass.key_done && leaf.ts(i) <= self.read_ts) {
+                pass.bytes += sink.take(state, shared, &leaf, i)?;
+                pass.key_done = true;
+            }
+        }
+        let last = leaf.count() - 1;
+        pass.previous = Some((leaf, last));
+        Ok(false)
     }
 
     /// Hands the next batch to `sink`, in reverse. Sets `done` at the start of the range.

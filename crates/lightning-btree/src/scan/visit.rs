@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Entries copied in the first batch; each later batch doubles it up to [`MAX_BATCH`].
-const FIRST_BATCH: usize = 32;
+const FIRST_BATCH: usize = 16;
 /// Entries copied per hold of the tree read lock, at most.
 const MAX_BATCH: usize = 512;
 /// Bytes copied per hold of the tree read lock (a batch always takes at least one entry).

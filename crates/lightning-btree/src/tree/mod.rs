@@ -115,6 +115,9 @@ pub(crate) struct TreeState {
     /// completed a pass at, unless this is above it. Not persisted: on open it is the
     /// durable `max_commit_ts` (one pass after open finds what is there).
     pub(crate) garbage_ts: u64,
+    /// Counts holds of the tree write lock: while it is unchanged, no node of the live tree
+    /// has changed (scans continue in the leaf they ended in).
+    pub(crate) version: u64,
     next_virtual: u64,
 }
 
@@ -134,6 +137,7 @@ impl TreeState {
             format,
             hot: HotSet::new(max_hot),
             garbage_ts: 0,
+            version: 0,
             next_virtual: 0,
         };
         match meta {

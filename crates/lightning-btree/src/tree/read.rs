@@ -6,7 +6,6 @@ use super::{TreeState, dangling};
 use crate::{
     cursor::Cursor,
     node::{Node, ValueRef, is_virtual},
-    overflow,
     store::Store,
 };
 
@@ -57,7 +56,9 @@ impl TreeState {
                 Some(self.blobs.get(&first).ok_or_else(|| dangling(first))?.to_vec())
             }
             ValueRef::Overflow { len, first } => {
-                Some(overflow::read_chain(&store.pm, first, len as usize)?)
+                let mut value = Vec::new();
+                store.read_value(first, len as usize, &mut value)?;
+                Some(value)
             }
         })
     }
@@ -75,7 +76,12 @@ impl TreeState {
         match node.value(i) {
             ValueRef::Tombstone => {}
             ValueRef::Inline(value) => out.extend_from_slice(value),
-            _ => out.extend_from_slice(&self.value_of(store, node, i)?.unwrap_or_default()),
+            ValueRef::Overflow { len, first } if !is_virtual(first) => {
+                store.read_value(first, len as usize, out)?;
+            }
+            ValueRef::Overflow { .. } => {
+                out.extend_from_slice(&self.value_of(store, node, i)?.unwrap_or_default());
+            }
         }
         Ok(())
     }
