@@ -37,6 +37,10 @@ use crate::{
     worker::{self, Signal},
 };
 
+/// How often a batch releases the write lock to read missing pages under the read lock
+/// before it reads them under the write lock.
+const PRE_READ_ATTEMPTS: usize = 2;
+
 /// The name of the engine's file inside its directory.
 pub const FILE_NAME: &str = "btree.ldb";
 
@@ -281,19 +285,48 @@ impl Shared {
         }
         drop(inflight);
         result?;
-        self.signal.after_write(&self.options, self.dirty_bytes.load(Ordering::Relaxed), self);
+        self.signal.after_write(&self.options, self.dirty_bytes.load(Ordering::Relaxed));
         Ok(())
     }
 
+    /// Applies `batch` under the tree write lock. The pages it needs are read first: under the
+    /// write lock only if they are all in memory already; otherwise the lock is released, the
+    /// missing pages are read (and pinned) under the read lock, where readers go on, and the
+    /// write lock is taken again (a bounded number of times: a checkpoint or vacuum in between
+    /// may move pages out again; the last attempt reads what is missing under the lock). An
+    /// I/O or corruption error thus surfaces before the batch changes anything.
     fn apply_locked(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {
-        let mut state = self.tree.write();
-        // Read every page the batch will touch first (and keep them pinned in the cache), so
-        // that an I/O or corruption error surfaces before the batch changes anything.
+        let reads = || self.store.counters.pages_read.load(Ordering::Relaxed);
         let mut pinned = Vec::new();
-        if batch.len() > 1 {
+        let mut state = self.tree.write();
+        let mut locked_at = reads();
+        for attempt in 0.. {
+            pinned.clear();
+            let mut resident = true;
             for op in batch.ops() {
-                state.pin_path(&self.store, op.key(), commit_ts.0, &mut pinned)?;
+                if !state.pin_path_resident(&self.store, op.key(), commit_ts.0, &mut pinned)? {
+                    resident = false;
+                    break;
+                }
             }
+            if resident {
+                break;
+            }
+            if attempt == PRE_READ_ATTEMPTS {
+                for op in batch.ops() {
+                    state.pin_path(&self.store, op.key(), commit_ts.0, &mut pinned)?;
+                }
+                break;
+            }
+            drop(state);
+            {
+                let read = self.tree.read();
+                for op in batch.ops() {
+                    read.pin_path(&self.store, op.key(), commit_ts.0, &mut pinned)?;
+                }
+            }
+            state = self.tree.write();
+            locked_at = reads();
         }
         for op in batch.ops() {
             match state.insert_version(&self.store, op.key(), commit_ts.0, op.value()) {
@@ -305,6 +338,8 @@ impl Shared {
                 }
             }
         }
+        let under_lock = reads() - locked_at;
+        self.store.counters.pages_read_under_write_lock.fetch_add(under_lock, Ordering::Relaxed);
         drop(pinned);
         if let Some(proposals) = self.store.take_pins() {
             state.hot.apply(&self.store, proposals);
@@ -379,6 +414,12 @@ impl StorageEngine for BTreeEngine {
         visit: &mut Visitor<'_>,
     ) -> CoreResult<()> {
         scan::visit::visit(&self.shared, range, read_ts, direction, visit)
+    }
+
+    fn admit_write(&self) -> CoreResult<()> {
+        self.shared.check_writable()?;
+        self.shared.signal.admit(&self.shared.options, &self.shared);
+        Ok(())
     }
 
     fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {

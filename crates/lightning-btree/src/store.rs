@@ -50,6 +50,9 @@ pub(crate) struct StoreCounters {
     pub(crate) pages_read: AtomicU64,
     /// Holds of the tree read lock by scan batches.
     pub(crate) scan_lock_holds: AtomicU64,
+    /// Pages read from the file while a batch held the tree write lock (normally none: a
+    /// batch reads its pages before it takes the lock).
+    pub(crate) pages_read_under_write_lock: AtomicU64,
     /// Calls of `StorageEngine::collect_garbage_step` (the facade's maintenance rounds).
     pub(crate) gc_requests: AtomicU64,
     /// Incremental vacuum passes completed.

@@ -3,7 +3,9 @@
 //! It owns nothing but an `Arc` of the shared state; [`Signal`] wakes it (after writes, on a
 //! new vacuum horizon) and stops it. A panic inside its work poisons the engine for writes
 //! and ends the thread. Writers that outrun it are slowed: once four times the checkpoint
-//! threshold is dirty, a writer waits (boundedly) for the next checkpoint to finish.
+//! threshold is dirty, a writer waits (boundedly) for the next checkpoint to finish — in
+//! `StorageEngine::admit_write`, before it is logged, never inside `apply` (where it would hold
+//! up every later commit's apply turn).
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -60,21 +62,31 @@ impl Signal {
         self.checkpointed.notify_all();
     }
 
-    /// Called after every write with the dirty bytes now held. REQUIRES: no tree lock held.
-    pub(crate) fn after_write(&self, options: &BTreeOptions, dirty: u64, shared: &Shared) {
+    /// Called after every write with the dirty bytes now held: wakes the thread when a
+    /// checkpoint is due by size. Never waits.
+    pub(crate) fn after_write(&self, options: &BTreeOptions, dirty: u64) {
         let threshold = options.checkpoint_dirty_bytes;
-        if threshold == 0 || dirty < threshold {
+        if threshold > 0 && dirty >= threshold {
+            self.wake();
+        }
+    }
+
+    /// Called before a write is logged (`StorageEngine::admit_write`): once four times the
+    /// checkpoint threshold is dirty, waits (at most [`MAX_STALL`]) for the next checkpoint.
+    /// REQUIRES: no engine lock held, and the caller holds no lock other writers need (the
+    /// transaction layer calls it before its commit lock and apply turn).
+    pub(crate) fn admit(&self, options: &BTreeOptions, shared: &Shared) {
+        let threshold = options.checkpoint_dirty_bytes;
+        let limit = threshold.saturating_mul(4);
+        if threshold == 0 || shared.dirty_bytes.load(Ordering::Relaxed) < limit {
             return;
         }
         self.wake();
-        if dirty < threshold.saturating_mul(4) {
-            return;
-        }
         let deadline = Instant::now() + MAX_STALL;
         let mut flags = self.flags.lock();
         let seen = flags.checkpoints;
         while flags.checkpoints == seen && !flags.stop && Instant::now() < deadline {
-            if shared.dirty_bytes.load(Ordering::Relaxed) < threshold.saturating_mul(4) {
+            if shared.dirty_bytes.load(Ordering::Relaxed) < limit {
                 break;
             }
             self.checkpointed.wait_until(&mut flags, deadline);

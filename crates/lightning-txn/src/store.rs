@@ -203,6 +203,7 @@ impl TxnStore {
         self.check_writable()?;
         self.check_limits(batch)?;
         let inner = &self.inner;
+        inner.engine.admit_write()?; // may stall: before the commit lock and the apply turn
         let (ts, lsn) = {
             let mut state = inner.oracle.lock_commit();
             if let Some(validation) = validation {

@@ -217,6 +217,22 @@ impl TreeState {
         Ok(NodeRef::Shared(node))
     }
 
+    /// [`TreeState::lookup`] without I/O: `None` if node `id` is not in memory.
+    pub(crate) fn lookup_resident<'a>(
+        &'a self,
+        store: &Store,
+        id: u64,
+        level: usize,
+    ) -> Result<Option<NodeRef<'a>>> {
+        if is_virtual(id) || self.hot.get(id).is_some() {
+            return self.lookup(store, id, level).map(Some);
+        }
+        match store.cache.get(&id) {
+            Some(_) => self.lookup(store, id, level).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// [`TreeState::lookup`], as an owned handle.
     pub(crate) fn resolve(&self, store: &Store, id: u64, level: usize) -> Result<Arc<Node>> {
         self.lookup(store, id, level).map(|node| node.to_arc())

@@ -65,6 +65,40 @@ impl TreeState {
 }
 
 impl TreeState {
+    /// [`TreeState::pin_path`] without I/O: false as soon as a node on the path is not in
+    /// memory (dirty, hot or cached); the nodes pinned so far stay in `pinned`.
+    ///
+    /// REQUIRES: the tree lock is held.
+    pub(crate) fn pin_path_resident(
+        &self,
+        store: &Store,
+        key: &[u8],
+        ts: u64,
+        pinned: &mut Vec<std::sync::Arc<Node>>,
+    ) -> Result<bool> {
+        if self.height == 0 || self.height > crate::MAX_DEPTH {
+            return Ok(false);
+        }
+        let mut id = self.root;
+        let Some(mut node) = self.lookup_resident(store, id, self.height - 1)? else {
+            return Ok(false);
+        };
+        for level in (1..self.height).rev() {
+            let child = node.child(node.child_index(key, ts));
+            let Some(next) = self.lookup_resident(store, child, level - 1)? else {
+                return Ok(false);
+            };
+            if !is_virtual(id) {
+                pinned.push(node.to_arc());
+            }
+            (id, node) = (child, next);
+        }
+        if !is_virtual(id) {
+            pinned.push(node.to_arc());
+        }
+        Ok(true)
+    }
+
     /// Appends the value of leaf entry `i` to `out` (nothing for a tombstone).
     pub(crate) fn value_into(
         &self,

@@ -80,6 +80,14 @@ pub trait StorageEngine: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Called by the layer above before it logs a batch, holding none of its own locks that
+    /// other writers need (before the commit lock and the apply turn): an engine that must
+    /// slow writers down (too much unflushed data) waits here, so a stalled writer holds up no
+    /// other commit. Fails if the engine no longer accepts writes. The default admits at once.
+    fn admit_write(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Applies every write of `batch` at `commit_ts`, atomically, as log record `lsn`.
     fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> Result<()>;
 
