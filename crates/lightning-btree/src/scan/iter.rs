@@ -20,9 +20,12 @@ use crate::{
     tree::TreeState,
 };
 
-/// Entries in the first batch; each later batch doubles (a batch continues where the last
-/// ended without a new descent when the tree did not change, so small batches are cheap).
-const FIRST_BATCH: usize = 8;
+/// Entries in the first batch; each later batch doubles. Small, because what a short read
+/// costs is mostly the entries a batch walks (each a cache miss on a cold leaf), not the
+/// batches: a batch continues where the last ended without a new descent when the tree did
+/// not change. (Measured, 1 M keys: seek + 20 next through `Iter` 1.02-1.14x `scan_with`
+/// with 4, 1.3-1.45x with 16.)
+const FIRST_BATCH: usize = 4;
 const MAX_BATCH: usize = 1024;
 const MAX_BATCH_BYTES: usize = 4 << 20;
 
