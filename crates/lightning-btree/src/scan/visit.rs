@@ -23,8 +23,11 @@ use crate::{
     tree::TreeState,
 };
 
-/// Entries copied in the first batch; each later batch doubles it up to [`MAX_BATCH`].
-const FIRST_BATCH: usize = 16;
+/// Entries copied in the first batch; each later batch doubles it up to [`MAX_BATCH`]. Small:
+/// a short read costs mostly the entries it walks and copies (a cache miss each on a cold
+/// leaf), and a batch continues without a descent when the tree did not change. (Measured,
+/// 1 M keys, seek + 20 next: 4.5-5.1 µs with 4, 6.0-7.0 µs with 16.)
+const FIRST_BATCH: usize = 4;
 /// Entries copied per hold of the tree read lock, at most.
 const MAX_BATCH: usize = 512;
 /// Bytes copied per hold of the tree read lock (a batch always takes at least one entry).
