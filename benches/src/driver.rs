@@ -65,6 +65,13 @@ pub trait Reader {
     /// Seeks to the first key `>= start` and reads up to `count` entries in key order;
     /// returns how many it read.
     fn scan(&mut self, start: &[u8], count: usize) -> BenchResult<usize>;
+
+    /// [`Reader::scan`] through the engine's ordinary owning iterator (the `range-iter` row).
+    /// The default is `scan`: for the peers it already is their ordinary iterator; Lightning
+    /// DB's `scan` uses the lending `scan_with` and overrides this with `Iter`.
+    fn scan_iter(&mut self, start: &[u8], count: usize) -> BenchResult<usize> {
+        self.scan(start, count)
+    }
 }
 
 /// One open database under test.

@@ -49,6 +49,7 @@ pub const ROW_IDS: &[&str] = &[
     "reads2",
     "missing",
     "range",
+    "range-iter",
     "ycsb-a",
     "ycsb-b",
     "ycsb-c",
@@ -151,6 +152,15 @@ pub fn rows(s: &Sizes) -> Vec<Row> {
         row(
             "range",
             format!("range reads: {} × (seek + {RANGE_LEN} next)", n(s.range_reads)),
+            RowDurability::None,
+            Time,
+        ),
+        row(
+            "range-iter",
+            format!(
+                "range reads through the owning iterator: {} × (seek + {RANGE_LEN} next)",
+                n(s.range_reads)
+            ),
             RowDurability::None,
             Time,
         ),

@@ -83,13 +83,14 @@ const MAIN_ROWS: &[&str] = &[
     "reads2",
     "missing",
     "range",
+    "range-iter",
     "remove",
     "size-load",
     "size-remove",
     "size-compact",
     "wamp",
 ];
-const READ_ROWS: &[&str] = &["nosync", "reads1", "reads2", "missing", "range"];
+const READ_ROWS: &[&str] = &["nosync", "reads1", "reads2", "missing", "range", "range-iter"];
 const REMOVE_ROWS: &[&str] = &["remove", "size-remove", "size-compact"];
 
 /// Runs every selected workload on `engine` under `dir`.
@@ -357,22 +358,30 @@ fn read_rows(
         verify("missing-key reads: keys found", found, 0)?;
         report(name, "missing", seconds, "");
     }
-    if selection.wants("range") {
+    for (row, through_iter) in [("range", false), ("range-iter", true)] {
+        if !selection.wants(row) {
+            continue;
+        }
         let mut reader = db.reader()?;
         let mut rng = Rng::new(4);
         let mut entries = 0;
         let seconds = timed(|| {
             for _ in 0..sizes.range_reads {
-                entries +=
-                    reader.scan(&random_key(KeySpace::Loaded, rng.below(n)), RANGE_LEN)? as u64;
+                let start = random_key(KeySpace::Loaded, rng.below(n));
+                let read = if through_iter {
+                    reader.scan_iter(&start, RANGE_LEN)?
+                } else {
+                    reader.scan(&start, RANGE_LEN)?
+                };
+                entries += read as u64;
             }
             Ok(())
         })?;
         // Scans that start near the end of the key space read fewer than RANGE_LEN entries.
         if entries < sizes.range_reads * RANGE_LEN as u64 * 9 / 10 {
-            return Err(BenchError::Failed(format!("range reads returned only {entries} entries")));
+            return Err(BenchError::Failed(format!("{row} reads returned only {entries} entries")));
         }
-        report(name, "range", seconds, "");
+        report(name, row, seconds, "");
     }
     Ok(())
 }

@@ -124,4 +124,16 @@ impl Reader for LightningReader {
         }
         Ok(read)
     }
+
+    /// The owning `Snapshot::range` iterator, as a user reads a short range:
+    /// `range(start..).take(count)`.
+    fn scan_iter(&mut self, start: &[u8], count: usize) -> BenchResult<usize> {
+        let mut read = 0;
+        for entry in self.snapshot.range(start..)?.take(count) {
+            let (_, value) = entry?;
+            std::hint::black_box(fingerprint(&value));
+            read += 1;
+        }
+        Ok(read)
+    }
 }

@@ -49,7 +49,7 @@ pub(crate) struct Shared {
     pub(crate) checkpoint_lock: Mutex<()>,
     pub(crate) durable: Mutex<DurableState>,
     /// LSNs of batches being applied (count per LSN).
-    inflight: Mutex<BTreeMap<u64, usize>>,
+    pub(crate) inflight: Mutex<BTreeMap<u64, usize>>,
     poison: Mutex<Option<String>>,
     pub(crate) options: BTreeOptions,
     pub(crate) signal: Signal,
@@ -181,13 +181,11 @@ impl BTreeEngine {
     }
 
     /// Tells the background thread to vacuum versions that no read at or above `horizon` can
-    /// see (incrementally, a few leaves at a time). Lower horizons than the current are ignored.
+    /// see (incrementally, a few leaves at a time), if anything written since its last
+    /// completed pass may be garbage there. Lower horizons than the current are ignored.
     pub fn set_gc_horizon(&self, horizon: Timestamp) {
-        let mut gc = self.shared.gc.lock();
-        if horizon > gc.0 {
-            *gc = (horizon, GcCursor::default());
-        }
-        drop(gc);
+        // Zero leaves: only (re)start the pass; the background thread does the work.
+        let _ = self.shared.vacuum_round(horizon, 0, true);
         self.shared.signal.wake();
     }
 }
@@ -304,58 +302,6 @@ impl Shared {
         Ok(state)
     }
 
-    /// Applies a batch atomically. REQUIRES: no tree lock held.
-    fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {
-        self.check_writable()?;
-        for op in batch.ops() {
-            if op.key().len() > MAX_KEY_LEN {
-                return Err(Error::KeyTooLarge { len: op.key().len(), max: MAX_KEY_LEN }.into());
-            }
-            if let Some(value) = op.value().filter(|v| v.len() > MAX_VALUE_LEN) {
-                return Err(Error::ValueTooLarge { len: value.len(), max: MAX_VALUE_LEN }.into());
-            }
-        }
-        *self.inflight.lock().entry(lsn.0).or_default() += 1;
-        let result = self.apply_locked(batch, commit_ts, lsn);
-        let mut inflight = self.inflight.lock();
-        if let Some(count) = inflight.get_mut(&lsn.0) {
-            *count -= 1;
-            if *count == 0 {
-                inflight.remove(&lsn.0);
-            }
-        }
-        drop(inflight);
-        result?;
-        self.signal.after_write(&self.options, self.dirty_bytes.load(Ordering::Relaxed), self);
-        Ok(())
-    }
-
-    fn apply_locked(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {
-        let mut state = self.tree.write();
-        // Read every page the batch will touch first (and keep them pinned in the cache), so
-        // that an I/O or corruption error surfaces before the batch changes anything.
-        let mut pinned = Vec::new();
-        if batch.len() > 1 {
-            for op in batch.ops() {
-                state.pin_path(&self.store, op.key(), commit_ts.0, &mut pinned)?;
-            }
-        }
-        for op in batch.ops() {
-            if let Err(e) = state.insert_version(&self.store, op.key(), commit_ts.0, op.value()) {
-                self.poison(&format!("a batch failed half-applied: {e}"));
-                return Err(e);
-            }
-        }
-        drop(pinned);
-        if let Some(proposals) = self.store.take_pins() {
-            state.hot.apply(&self.store, proposals);
-        }
-        state.applied_lsn = state.applied_lsn.max(lsn);
-        state.max_commit_ts = state.max_commit_ts.max(commit_ts);
-        self.dirty_bytes.store(state.dirty_bytes(self.store.geometry.page_size), Ordering::Relaxed);
-        Ok(())
-    }
-
     /// Runs vacuum steps until the pass ends. REQUIRES: no tree lock held.
     pub(crate) fn collect_garbage(
         &self,
@@ -422,6 +368,12 @@ impl StorageEngine for BTreeEngine {
         scan::visit::visit(&self.shared, range, read_ts, direction, visit)
     }
 
+    fn admit_write(&self) -> CoreResult<()> {
+        self.shared.check_writable()?;
+        self.shared.signal.admit(&self.shared.options, &self.shared);
+        Ok(())
+    }
+
     fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> CoreResult<()> {
         self.shared.apply(batch, commit_ts, lsn)
     }
@@ -437,6 +389,16 @@ impl StorageEngine for BTreeEngine {
     fn collect_garbage(&self, horizon: Timestamp) -> CoreResult<u64> {
         let mut gc = GcCursor::default();
         self.shared.collect_garbage(horizon, &mut gc, usize::MAX)
+    }
+
+    fn collect_garbage_step(&self, horizon: Timestamp) -> CoreResult<u64> {
+        self.shared.store.counters.gc_requests.fetch_add(1, Ordering::Relaxed);
+        let dropped = self.shared.vacuum_round(horizon, crate::vacuum::LEAVES_PER_CALL, true)?;
+        if self.shared.gc.lock().1.wants_more() {
+            // The background thread continues the pass, a bounded round at a time.
+            self.shared.signal.wake();
+        }
+        Ok(dropped)
     }
 
     fn stats(&self) -> CoreResult<EngineStats> {

@@ -21,23 +21,25 @@
 //! - every page read is checksummed and structurally validated before use: damage is
 //!   `Corruption` naming the page, never a panic or a wrong answer.
 //!
-//! Map: [`engine`](BTreeEngine) (open, the trait, checkpoints, shutdown) → `lock` (the
-//! reader-sharded tree lock) → `tree` (the live state: `write` for copy-on-write descent,
-//! insert and split, `rebalance` for remove, merge and refill, `read` for point reads) →
-//! `node` (slotted pages: layout and search, `edit`, `build`, `validate`); `hot` (resident
+//! Map: [`engine`](BTreeEngine) (open, the trait, checkpoints, shutdown), `apply` (a batch) →
+//! `lock` (the reader-sharded tree lock) → `tree` (the live state: `write` for copy-on-write
+//! descent, insert and split, `rebalance` for remove, merge and refill, `read` for point reads)
+//! → `node` (slotted pages: layout and search, `edit`, `build`, `validate`); `hot` (resident
 //! clean nodes in front of the cache) and `store` (page manager + ARC cache); `cursor` and
 //! `scan` (iteration in batches), `checkpoint`, `vacuum`, `bulk`, `check`, `stats`, `overflow`
 //! (large values), `meta` (the meta record), `key` (the order), `worker` (background thread),
 //! `id_map`. The byte layouts are specified in `docs/format/btree.md`.
 //!
 //! Concurrency: one read-write lock guards the live tree. A point read or a scan batch holds
-//! the read side (scans release it between batches); a batch, a vacuum step, and the two
-//! in-memory phases of a checkpoint hold the write side briefly. A checkpoint writes pages
-//! without the lock, so readers never wait for I/O of a checkpoint.
+//! the read side (scans release it between bounded batches, and `scan_with` calls its closure
+//! with no lock held); a batch, a vacuum step, and the two in-memory phases of a checkpoint
+//! hold the write side briefly. A checkpoint writes pages without the lock, so readers never
+//! wait for I/O of a checkpoint.
 //!
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod apply;
 mod bulk;
 mod check;
 mod checkpoint;

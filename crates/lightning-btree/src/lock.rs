@@ -33,8 +33,11 @@ impl TreeLock {
         self.0.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Exclusive access. REQUIRES: the caller holds neither side of this lock already.
+    /// Exclusive access; counts a new tree version (a holder may change anything).
+    /// REQUIRES: the caller holds neither side of this lock already.
     pub(crate) fn write(&self) -> ShardedLockWriteGuard<'_, TreeState> {
-        self.0.write().unwrap_or_else(PoisonError::into_inner)
+        let mut state = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        state.version = state.version.wrapping_add(1);
+        state
     }
 }

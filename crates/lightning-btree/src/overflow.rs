@@ -14,7 +14,9 @@
 //! first page, so a reader knows how many pages to expect: a chain that is longer, shorter,
 //! cyclic or inconsistent with that length is `Corruption` naming the page.
 
-use lightning_core_storage::{Error, Lsn, PageId, Result, page_manager::PageManager};
+use std::borrow::Borrow;
+
+use lightning_core_storage::{Error, Lsn, PageId, Result, page::Page, page_manager::PageManager};
 
 use crate::node::OVERFLOW;
 
@@ -60,11 +62,22 @@ pub(crate) fn write_chain(pm: &PageManager, value: &[u8], lsn: Lsn) -> Result<Ve
 }
 
 /// Walks the chain of a `len`-byte value from `first`, checking every page, and calls
-/// `visit(page id, value bytes of that page)` for each.
+/// `visit(page id, value bytes of that page)` for each. Pages are read from the file.
 pub(crate) fn walk_chain(
     pm: &PageManager,
     first: u64,
     len: usize,
+    visit: impl FnMut(PageId, &[u8]),
+) -> Result<()> {
+    walk_chain_with(pm, first, len, |id| pm.read_page(id), visit)
+}
+
+/// [`walk_chain`], reading each page with `read` (the node cache, for a reader).
+pub(crate) fn walk_chain_with<P: Borrow<Page>>(
+    pm: &PageManager,
+    first: u64,
+    len: usize,
+    mut read: impl FnMut(PageId) -> Result<P>,
     mut visit: impl FnMut(PageId, &[u8]),
 ) -> Result<()> {
     let chunk = chunk_len(pm.format().body_len());
@@ -78,7 +91,8 @@ pub(crate) fn walk_chain(
                 location(pm, first),
             ));
         }
-        let page = pm.read_page(PageId(next))?;
+        let page = read(PageId(next))?;
+        let page: &Page = page.borrow();
         let body = page.body();
         let here = u32::from_le_bytes(body[LEN..RESERVED].try_into().expect("4 bytes")) as usize;
         let expected = remaining.min(chunk);
@@ -99,13 +113,6 @@ pub(crate) fn walk_chain(
         ));
     }
     Ok(())
-}
-
-/// Reads a `len`-byte value from the chain starting at `first`.
-pub(crate) fn read_chain(pm: &PageManager, first: u64, len: usize) -> Result<Vec<u8>> {
-    let mut value = Vec::with_capacity(len);
-    walk_chain(pm, first, len, |_, data| value.extend_from_slice(data))?;
-    Ok(value)
 }
 
 /// The pages of the chain of a `len`-byte value starting at `first`.

@@ -42,6 +42,17 @@ pub struct BTreeStats {
     pub resident_nodes: u64,
     /// The node cache (ARC), all shards summed.
     pub cache: ShardStats,
+    /// Pages read from the file since open (node cache misses, overflow pages, checks).
+    pub pages_read: u64,
+    /// Holds of the tree read lock by scan batches since open (each examines a bounded
+    /// number of entries).
+    pub scan_lock_holds: u64,
+    /// Pages read from the file by batches under the tree write lock since open.
+    pub pages_read_under_write_lock: u64,
+    /// Incremental garbage-collection requests (`collect_garbage_step`) since open.
+    pub gc_requests: u64,
+    /// Incremental vacuum passes completed since open.
+    pub gc_passes: u64,
 }
 
 impl BTreeStats {
@@ -60,6 +71,11 @@ impl BTreeStats {
             ("cache_hits", self.cache.hits),
             ("cache_misses", self.cache.misses),
             ("cache_bytes", self.cache.resident_bytes),
+            ("pages_read", self.pages_read),
+            ("scan_lock_holds", self.scan_lock_holds),
+            ("pages_read_under_write_lock", self.pages_read_under_write_lock),
+            ("gc_requests", self.gc_requests),
+            ("gc_passes", self.gc_passes),
         ];
         EngineStats {
             engine: "btree".to_string(),
@@ -102,6 +118,15 @@ impl BTreeEngine {
             durable_lsn: shared.durable.lock().lsn,
             resident_nodes: resident as u64,
             cache: shared.store.cache.stats().total,
+            pages_read: shared.store.counters.pages_read.load(Ordering::Relaxed),
+            scan_lock_holds: shared.store.counters.scan_lock_holds.load(Ordering::Relaxed),
+            pages_read_under_write_lock: shared
+                .store
+                .counters
+                .pages_read_under_write_lock
+                .load(Ordering::Relaxed),
+            gc_requests: shared.store.counters.gc_requests.load(Ordering::Relaxed),
+            gc_passes: shared.store.counters.gc_passes.load(Ordering::Relaxed),
         }
     }
 }

@@ -11,7 +11,7 @@ use std::{
     io,
     sync::{
         Arc,
-        atomic::{AtomicBool, Ordering},
+        atomic::{AtomicBool, AtomicU64, Ordering},
     },
 };
 
@@ -20,7 +20,7 @@ use lightning_core_storage::{Error, PageId, Result, page::PageFormat, page_manag
 use parking_lot::Mutex;
 
 use crate::{
-    node::{Node, validate::validate},
+    node::{Node, OVERFLOW, validate::validate},
     options::Geometry,
     overflow,
 };
@@ -39,6 +39,24 @@ pub(crate) struct Store {
     /// Hot-set proposals by readers: `(page, node, hot-set epoch when read)`.
     pin_requests: Mutex<Vec<(u64, Arc<Node>, u64)>>,
     pins_pending: AtomicBool,
+    /// Work counters for stats and tests.
+    pub(crate) counters: StoreCounters,
+}
+
+/// Counters of the work done through the store (monotonic since open).
+#[derive(Debug, Default)]
+pub(crate) struct StoreCounters {
+    /// Pages read from the page manager (cache misses of nodes, overflow pages, checks).
+    pub(crate) pages_read: AtomicU64,
+    /// Holds of the tree read lock by scan batches.
+    pub(crate) scan_lock_holds: AtomicU64,
+    /// Pages read from the file while a batch held the tree write lock (normally none: a
+    /// batch reads its pages before it takes the lock).
+    pub(crate) pages_read_under_write_lock: AtomicU64,
+    /// Calls of `StorageEngine::collect_garbage_step` (the facade's maintenance rounds).
+    pub(crate) gc_requests: AtomicU64,
+    /// Incremental vacuum passes completed.
+    pub(crate) gc_passes: AtomicU64,
 }
 
 /// Copies an error shared by the cache's waiters. Every variant of this version keeps its
@@ -81,6 +99,7 @@ impl Store {
             geometry,
             pin_requests: Mutex::new(Vec::new()),
             pins_pending: AtomicBool::new(false),
+            counters: StoreCounters::default(),
         })
     }
 
@@ -122,11 +141,43 @@ impl Store {
 
     /// Reads and validates node `id` without the cache (for `check`).
     pub(crate) fn read_node(&self, id: u64) -> Result<Node> {
+        self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
         let page = self.pm.read_page(PageId(id))?;
         let node = Node::from_page(page);
         validate(&node, self.page_count())
             .map_err(|what| Error::corruption(what, self.location(id)))?;
         Ok(node)
+    }
+
+    /// Appends the `len`-byte value of the overflow chain at `first` to `out`. A chain of at
+    /// most an eighth of the cache is read through the cache (a repeated read of it costs no
+    /// I/O); a larger one from the file, so that one value cannot flush the cache.
+    /// REQUIRES: the chain is live (the tree lock is held and a live leaf references it).
+    pub(crate) fn read_value(&self, first: u64, len: usize, out: &mut Vec<u8>) -> Result<()> {
+        out.reserve(len);
+        let pages = self.geometry.overflow_pages(len) as usize;
+        let cached =
+            pages.saturating_mul(self.geometry.page_size) <= self.cache.capacity_bytes() / 8;
+        let visit = |_, data: &[u8]| out.extend_from_slice(data);
+        if !cached {
+            let read = |id| {
+                self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
+                self.pm.read_page(id)
+            };
+            return overflow::walk_chain_with(&self.pm, first, len, read, visit);
+        }
+        let read = |id: PageId| {
+            let node = self
+                .cache
+                .get_or_load(&id.0, || {
+                    self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
+                    let page = self.pm.read_page(id)?;
+                    Ok((Node::from_page(page), self.geometry.page_size))
+                })
+                .map_err(|e| clone_error(&e))?;
+            Ok(OverflowPage(node))
+        };
+        overflow::walk_chain_with(&self.pm, first, len, read, visit)
     }
 
     /// Node `id` at tree `level`, through the cache.
@@ -135,9 +186,26 @@ impl Store {
             .cache
             .get_or_load(&id, || self.read_node(id).map(|n| (n, self.geometry.page_size)))
             .map_err(|e| clone_error(&e))?;
+        // The cache also holds overflow pages (read through `read_value`): a branch that
+        // points at one is damaged.
+        if node.page().page_type() == OVERFLOW {
+            return Err(Error::corruption(
+                "an overflow page where the tree expects a node",
+                self.location(id),
+            ));
+        }
         if usize::from(node.level()) != level {
             return Err(self.misplaced(id, node.level(), level));
         }
         Ok(node)
+    }
+}
+
+/// An overflow page held in the node cache.
+struct OverflowPage(Arc<Node>);
+
+impl std::borrow::Borrow<lightning_core_storage::page::Page> for OverflowPage {
+    fn borrow(&self) -> &lightning_core_storage::page::Page {
+        self.0.page()
     }
 }

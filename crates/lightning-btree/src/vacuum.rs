@@ -10,10 +10,21 @@
 //! any live reader's snapshot and so above the horizon, which keeps the carried state valid.
 //! Horizons only move forward; a pass may continue under a newer horizon (it then drops at
 //! most what the newer horizon allows).
+//!
+//! Pacing ([`Shared::vacuum_round`]): a pass starts only if a version written since the last
+//! completed pass may be garbage (`TreeState::garbage_ts` above that pass's horizon) and the
+//! horizon has moved past it; a round examines a bounded number of leaves. An idle database
+//! therefore reads nothing for vacuum once one pass has run.
 
-use lightning_core_storage::Result;
+use std::sync::atomic::Ordering;
 
-use crate::{cursor::Cursor, node::ValueRef, store::Store, tree::TreeState};
+use lightning_core_storage::{Result, Timestamp};
+
+use crate::{cursor::Cursor, engine::Shared, node::ValueRef, store::Store, tree::TreeState};
+
+/// Leaves one `collect_garbage_step` call examines at most (the background thread continues
+/// a pass in rounds of its own).
+pub(crate) const LEAVES_PER_CALL: usize = 64;
 
 /// Where a vacuum pass is.
 #[derive(Debug, Default, Clone)]
@@ -26,12 +37,75 @@ pub(crate) struct GcCursor {
     seen_visible: bool,
     /// The pass reached the end of the tree.
     pub(crate) done: bool,
+    /// The horizon the pass started under.
+    pass_horizon: u64,
+    /// The horizon of the last pass completed: garbage left by versions at or below it is
+    /// gone.
+    completed: u64,
+    /// A round is running (another caller skips rather than duplicating the work).
+    active: bool,
 }
 
 impl GcCursor {
     /// A pass that has nothing left to do.
     pub(crate) fn finished() -> GcCursor {
         GcCursor { done: true, ..GcCursor::default() }
+    }
+
+    /// A pass is under way and no round of it is running now.
+    pub(crate) fn wants_more(&self) -> bool {
+        !self.done && !self.active
+    }
+}
+
+impl Shared {
+    /// A bounded round of incremental vacuum toward `horizon` (the target horizon is raised to
+    /// it, never lowered): continues the current pass for up to `max_leaves` leaves, or, if
+    /// `may_start`, starts a pass when versions written since the last completed pass may be
+    /// garbage at the target. Otherwise it touches nothing. Returns versions dropped.
+    ///
+    /// REQUIRES: no tree lock held.
+    pub(crate) fn vacuum_round(
+        &self,
+        horizon: Timestamp,
+        max_leaves: usize,
+        may_start: bool,
+    ) -> Result<u64> {
+        let garbage_ts = self.tree.read().garbage_ts;
+        let (target, mut cursor) = {
+            let mut gc = self.gc.lock();
+            gc.0 = gc.0.max(horizon);
+            let (target, state) = (gc.0, &mut gc.1);
+            if state.active {
+                return Ok(0);
+            }
+            if state.done {
+                let new_garbage = target.0 > state.completed && garbage_ts > state.completed;
+                if !(may_start && new_garbage) {
+                    return Ok(0);
+                }
+                *state = GcCursor {
+                    pass_horizon: target.0,
+                    completed: state.completed,
+                    ..GcCursor::default()
+                };
+            }
+            state.active = true;
+            (target, state.clone())
+        };
+        let outcome = self.collect_garbage(target, &mut cursor, max_leaves);
+        cursor.active = false;
+        match &outcome {
+            // An error ends the pass; the next request starts a new one.
+            Err(_) => cursor.done = true,
+            Ok(_) if cursor.done => {
+                cursor.completed = cursor.pass_horizon;
+                self.store.counters.gc_passes.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(_) => {}
+        }
+        self.gc.lock().1 = cursor;
+        outcome
     }
 }
 

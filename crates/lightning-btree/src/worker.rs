@@ -3,7 +3,9 @@
 //! It owns nothing but an `Arc` of the shared state; [`Signal`] wakes it (after writes, on a
 //! new vacuum horizon) and stops it. A panic inside its work poisons the engine for writes
 //! and ends the thread. Writers that outrun it are slowed: once four times the checkpoint
-//! threshold is dirty, a writer waits (boundedly) for the next checkpoint to finish.
+//! threshold is dirty, a writer waits (boundedly) for the next checkpoint to finish — in
+//! `StorageEngine::admit_write`, before it is logged, never inside `apply` (where it would hold
+//! up every later commit's apply turn).
 
 use std::{
     panic::{AssertUnwindSafe, catch_unwind},
@@ -14,7 +16,7 @@ use std::{
 
 use parking_lot::{Condvar, Mutex};
 
-use lightning_core_storage::{Error, Result};
+use lightning_core_storage::{Error, Result, Timestamp};
 
 use crate::{BTreeOptions, engine::Shared};
 
@@ -60,21 +62,31 @@ impl Signal {
         self.checkpointed.notify_all();
     }
 
-    /// Called after every write with the dirty bytes now held. REQUIRES: no tree lock held.
-    pub(crate) fn after_write(&self, options: &BTreeOptions, dirty: u64, shared: &Shared) {
+    /// Called after every write with the dirty bytes now held: wakes the thread when a
+    /// checkpoint is due by size. Never waits.
+    pub(crate) fn after_write(&self, options: &BTreeOptions, dirty: u64) {
         let threshold = options.checkpoint_dirty_bytes;
-        if threshold == 0 || dirty < threshold {
+        if threshold > 0 && dirty >= threshold {
+            self.wake();
+        }
+    }
+
+    /// Called before a write is logged (`StorageEngine::admit_write`): once four times the
+    /// checkpoint threshold is dirty, waits (at most [`MAX_STALL`]) for the next checkpoint.
+    /// REQUIRES: no engine lock held, and the caller holds no lock other writers need (the
+    /// transaction layer calls it before its commit lock and apply turn).
+    pub(crate) fn admit(&self, options: &BTreeOptions, shared: &Shared) {
+        let threshold = options.checkpoint_dirty_bytes;
+        let limit = threshold.saturating_mul(4);
+        if threshold == 0 || shared.dirty_bytes.load(Ordering::Relaxed) < limit {
             return;
         }
         self.wake();
-        if dirty < threshold.saturating_mul(4) {
-            return;
-        }
         let deadline = Instant::now() + MAX_STALL;
         let mut flags = self.flags.lock();
         let seen = flags.checkpoints;
         while flags.checkpoints == seen && !flags.stop && Instant::now() < deadline {
-            if shared.dirty_bytes.load(Ordering::Relaxed) < threshold.saturating_mul(4) {
+            if shared.dirty_bytes.load(Ordering::Relaxed) < limit {
                 break;
             }
             self.checkpointed.wait_until(&mut flags, deadline);
@@ -144,21 +156,9 @@ fn work(shared: &Shared, clock: &mut Clock) {
             shared.tree.write().hot.sweep(&shared.store);
         }
     }
-    let (horizon, mut cursor) = {
-        let gc = shared.gc.lock();
-        (gc.0, gc.1.clone())
-    };
-    if cursor.done {
-        return;
-    }
-    let outcome = shared.collect_garbage(horizon, &mut cursor, GC_LEAVES_PER_ROUND);
-    let mut gc = shared.gc.lock();
-    if gc.0 == horizon {
-        // An error ends the pass; the next horizon starts a new one.
-        cursor.done |= outcome.is_err();
-        gc.1 = cursor;
-        if !gc.1.done {
-            shared.signal.wake();
-        }
+    // Continues a pass a caller started; never starts one itself.
+    let _ = shared.vacuum_round(Timestamp::ZERO, GC_LEAVES_PER_ROUND, false);
+    if shared.gc.lock().1.wants_more() {
+        shared.signal.wake();
     }
 }

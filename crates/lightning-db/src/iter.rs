@@ -26,6 +26,7 @@ pub struct Iter {
     source: Source,
     front: Option<TxnIter>,
     back: Option<TxnIter>,
+    /// The user key handed out last by each end (buffers reused from item to item).
     front_last: Option<Vec<u8>>,
     back_last: Option<Vec<u8>>,
     done: bool,
@@ -91,7 +92,7 @@ impl Iter {
             Ok(end) => end.next().map(|kv| kv.map_err(crate::Error::from)),
             Err(e) => Some(Err(e)),
         };
-        let (key, value) = match item {
+        let (mut key, value) = match item {
             None => {
                 self.done = true;
                 return None;
@@ -102,6 +103,9 @@ impl Iter {
             }
             Some(Ok(kv)) => kv,
         };
+        // Every key of one iterator has the same keyspace prefix: drop it in place and
+        // compare user keys (no second copy of the key).
+        key.drain(..PREFIX_LEN.min(key.len()));
         let crossed = match direction {
             Direction::Forward => self.back_last.as_ref().is_some_and(|b| &key >= b),
             Direction::Reverse => self.front_last.as_ref().is_some_and(|f| &key <= f),
@@ -110,12 +114,18 @@ impl Iter {
             self.done = true;
             return None;
         }
-        let user_key = key[PREFIX_LEN..].to_vec();
-        match direction {
-            Direction::Forward => self.front_last = Some(key),
-            Direction::Reverse => self.back_last = Some(key),
+        let last = match direction {
+            Direction::Forward => &mut self.front_last,
+            Direction::Reverse => &mut self.back_last,
+        };
+        match last {
+            Some(buffer) => {
+                buffer.clear();
+                buffer.extend_from_slice(&key);
+            }
+            None => *last = Some(key.clone()),
         }
-        Some(Ok((user_key, value)))
+        Some(Ok((key, value)))
     }
 }
 

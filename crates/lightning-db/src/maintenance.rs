@@ -1,5 +1,6 @@
 //! The background worker: periodic checkpoints (which let the log be truncated) and garbage
-//! collection of versions no reader can see. Stopped and joined on close.
+//! collection of versions no reader can see (a bounded incremental step per period, which
+//! does nothing when there is no new garbage). Stopped and joined on close.
 //!
 //! A panic in the worker poisons the database (its [`Poison`]): writes fail with
 //! `Error::Poisoned` from then on instead of running without checkpoints unnoticed.
@@ -28,7 +29,7 @@ impl Worker {
             if store.poisoned().is_some() {
                 return;
             }
-            if let Err(e) = store.collect_garbage() {
+            if let Err(e) = store.collect_garbage_step() {
                 tracing::warn!(error = %e, "background garbage collection failed");
             }
             if let Err(e) = store.checkpoint() {

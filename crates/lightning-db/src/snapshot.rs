@@ -81,11 +81,11 @@ impl Snapshot {
 
     /// Entries with keys in `range`, in this view, lent to `visit` as borrowed `(key, value)`
     /// slices in key order until the range ends or `visit` returns `Break`. The fastest way to
-    /// read a range: nothing is copied or allocated per entry (an [`Iter`] hands out owned
-    /// vectors).
+    /// read a range: nothing is allocated per entry (entries are copied in batches into one
+    /// reused buffer; an [`Iter`] hands out owned vectors).
     ///
-    /// `visit` must not write to the database: the engine may hold a read lock while it runs,
-    /// and a write from inside it could wait for itself.
+    /// `visit` runs with no lock of the database held: it may read from or write to the
+    /// database (its writes are not seen by this snapshot).
     ///
     /// ```
     /// use std::ops::ControlFlow;

@@ -52,7 +52,7 @@ impl Snapshot {
     /// `(key, value)` slices until the range ends or `visit` returns `Break`: the copy-free
     /// read (see `StorageEngine::scan_with`). Deleted keys are skipped.
     ///
-    /// REQUIRES: `visit` does not write to the store (the engine may hold a read lock).
+    /// `visit` runs with no engine lock held: it may read from or write to the store.
     pub fn scan_with(
         &self,
         range: &KeyRange,

@@ -279,6 +279,7 @@ impl TxnStore {
         self.check_writable()?;
         self.check_limits(batch)?;
         let inner = &self.inner;
+        inner.engine.admit_write()?; // may stall: before the commit lock and the apply turn
         let (ts, pending) = {
             let mut state = inner.oracle.lock_commit();
             // Checked under the commit lock: a lock granted after this check is taken by a
@@ -384,6 +385,13 @@ impl TxnStore {
     pub fn collect_garbage(&self) -> Result<u64> {
         let horizon = self.inner.oracle.horizon_for_gc();
         Ok(self.inner.engine.collect_garbage(horizon)?)
+    }
+
+    /// A bounded, incremental [`TxnStore::collect_garbage`] for periodic maintenance (see
+    /// `StorageEngine::collect_garbage_step`): cheap when there is no garbage.
+    pub fn collect_garbage_step(&self) -> Result<u64> {
+        let horizon = self.inner.oracle.horizon_for_gc();
+        Ok(self.inner.engine.collect_garbage_step(horizon)?)
     }
 
     /// The engine under the store.

@@ -1,22 +1,17 @@
 //! Slotted tree nodes: leaves hold versions, branches hold separators and child page ids.
 //!
-//! A node is one page body (after the 32-byte page header of `lightning-core-storage`), laid
-//! out as below. The offsets here are the one description of the layout in code;
-//! `docs/format/btree.md` documents the same tables.
-//!
-//! ```text
-//! 0       24            24+p          24+p+2n          heap_start                 body_len
-//! +--------+-------------+--------------+-----------------+--------------------------+
-//! | header | key prefix  | slots (u16)  |   free space    | entries                  |
-//! +--------+-------------+--------------+-----------------+--------------------------+
-//! ```
+//! A node is one page body (after the 32-byte page header of `lightning-core-storage`):
+//! header, key prefix, slot array (6 bytes per slot), free space, entries. The byte layout is
+//! specified once, in `docs/format/btree.md`; the offset constants below are its one mirror
+//! in code (the compile-time asserts pin the sizes the document states).
 //!
 //! Every key in a node starts with the node's prefix, which is stored once; entries store only
 //! the rest of their key (the *suffix*). Slot `i` holds the offset of entry `i` (u16) and a
 //! *hint* (u32): the first four bytes of its suffix read big-endian, zero-padded. Hints order
 //! like the suffixes they start (a smaller hint means a smaller key), so a binary search runs
-//! on the compact slot array and reads an entry only when hints tie. Slots are in key order. On disk the entries are *canonical*: entry 0 starts at `heap_start` and each
-//! follows the previous one, ending exactly at the end of the body (no garbage). In memory a
+//! on the compact slot array and reads an entry only when hints tie. Slots are in key order.
+//! On disk the entries are *canonical*: entry 0 starts at `heap_start` and each follows the
+//! previous one, ending exactly at the end of the body (no garbage). In memory a
 //! dirty node may hold garbage and entries in any order; [`Node::used`] counts live bytes.
 //!
 //! Entry (both kinds): `suffix_len u16 | ts u64 | word u64 | suffix | payload`. In a leaf the

@@ -20,7 +20,12 @@ use crate::{
     tree::TreeState,
 };
 
-const FIRST_BATCH: usize = 16;
+/// Entries in the first batch; each later batch doubles. Small, because what a short read
+/// costs is mostly the entries a batch walks (each a cache miss on a cold leaf), not the
+/// batches: a batch continues where the last ended without a new descent when the tree did
+/// not change. (Measured, 1 M keys: seek + 20 next through `Iter` 1.02-1.14x `scan_with`
+/// with 4, 1.3-1.45x with 16.)
+const FIRST_BATCH: usize = 4;
 const MAX_BATCH: usize = 1024;
 const MAX_BATCH_BYTES: usize = 4 << 20;
 
@@ -38,8 +43,6 @@ enum Item {
 struct Batch {
     leaves: Vec<Arc<Node>>,
     items: VecDeque<Item>,
-    /// The last entry taken: an index into `leaves` and an entry index.
-    last: Option<(usize, usize)>,
     /// How many entries a batch holds (grows with each batch up to [`MAX_BATCH`]).
     limit: usize,
 }
@@ -80,7 +83,6 @@ impl Sink for Batch {
         i: usize,
     ) -> Result<usize> {
         let index = self.leaf_index(leaf);
-        self.last = Some((index, i));
         if let ValueRef::Overflow { len, .. } = leaf.value(i) {
             let value = state.value_of(&shared.store, leaf, i)?;
             let entry =
@@ -123,18 +125,8 @@ impl ScanIter {
             batch: Batch {
                 leaves: Vec::with_capacity(4),
                 items: VecDeque::with_capacity(FIRST_BATCH),
-                last: None,
                 limit: FIRST_BATCH,
             },
-        }
-    }
-
-    /// Where the next batch starts: just past the last entry taken.
-    fn resume_point(&mut self) {
-        if let Some((leaf, i)) = self.batch.last.take() {
-            let leaf = &self.batch.leaves[leaf];
-            let ts = if self.walk.versions == Versions::All { leaf.ts(i) } else { 0 };
-            self.walk.resume = Some((leaf.key(i), ts));
         }
     }
 }
@@ -143,14 +135,27 @@ impl Iterator for ScanIter {
     type Item = Result<VersionedEntry>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if let Some(entry) = self.batch.pop() {
-            return Some(Ok(entry));
+        loop {
+            if let Some(entry) = self.batch.pop() {
+                return Some(Ok(entry));
+            }
+            if self.walk.done {
+                return None;
+            }
+            // A batch may end with nothing handed out (it examines a bounded number of
+            // entries, visible or not): then the next one continues.
+            if let Err(e) = self.fill() {
+                self.walk.done = true;
+                self.batch.items.clear();
+                return Some(Err(e));
+            }
         }
-        if self.walk.done {
-            return None;
-        }
-        // The key to resume after is copied only now, when another batch is really needed.
-        self.resume_point();
+    }
+}
+
+impl ScanIter {
+    /// Reads the next batch under the tree read lock.
+    fn fill(&mut self) -> Result<()> {
         self.batch.leaves.clear();
         let filled = match self.direction {
             Direction::Forward => {
@@ -162,11 +167,6 @@ impl Iterator for ScanIter {
         };
         self.shared.apply_pins();
         self.batch.limit = (self.batch.limit * 2).min(MAX_BATCH);
-        if let Err(e) = filled {
-            self.walk.done = true;
-            self.batch.items.clear();
-            return Some(Err(e));
-        }
-        self.batch.pop().map(Ok)
+        filled
     }
 }

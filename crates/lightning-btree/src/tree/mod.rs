@@ -110,6 +110,14 @@ pub(crate) struct TreeState {
     pub(crate) format: PageFormat,
     /// Clean nodes resident in front of the cache.
     pub(crate) hot: HotSet,
+    /// The highest commit timestamp of a version that may have left garbage (a tombstone or
+    /// a superseding version): vacuum has nothing new to do below a horizon it has already
+    /// completed a pass at, unless this is above it. Not persisted: on open it is the
+    /// durable `max_commit_ts` (one pass after open finds what is there).
+    pub(crate) garbage_ts: u64,
+    /// Counts holds of the tree write lock: while it is unchanged, no node of the live tree
+    /// has changed (scans continue in the leaf they ended in).
+    pub(crate) version: u64,
     next_virtual: u64,
 }
 
@@ -128,6 +136,8 @@ impl TreeState {
             max_commit_ts: Timestamp::ZERO,
             format,
             hot: HotSet::new(max_hot),
+            garbage_ts: 0,
+            version: 0,
             next_virtual: 0,
         };
         match meta {
@@ -137,6 +147,7 @@ impl TreeState {
                 state.counters = meta.counters;
                 state.applied_lsn = meta.lsn;
                 state.max_commit_ts = meta.max_commit_ts;
+                state.garbage_ts = meta.max_commit_ts.0;
             }
             None => {
                 let root = Node::empty(&state.format, 0);
@@ -204,6 +215,22 @@ impl TreeState {
             store.request_pin(id, &node, self.hot.epoch);
         }
         Ok(NodeRef::Shared(node))
+    }
+
+    /// [`TreeState::lookup`] without I/O: `None` if node `id` is not in memory.
+    pub(crate) fn lookup_resident<'a>(
+        &'a self,
+        store: &Store,
+        id: u64,
+        level: usize,
+    ) -> Result<Option<NodeRef<'a>>> {
+        if is_virtual(id) || self.hot.get(id).is_some() {
+            return self.lookup(store, id, level).map(Some);
+        }
+        match store.cache.get(&id) {
+            Some(_) => self.lookup(store, id, level).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// [`TreeState::lookup`], as an owned handle.

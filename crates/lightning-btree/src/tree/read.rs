@@ -6,7 +6,6 @@ use super::{TreeState, dangling};
 use crate::{
     cursor::Cursor,
     node::{Node, ValueRef, is_virtual},
-    overflow,
     store::Store,
 };
 
@@ -57,13 +56,70 @@ impl TreeState {
                 Some(self.blobs.get(&first).ok_or_else(|| dangling(first))?.to_vec())
             }
             ValueRef::Overflow { len, first } => {
-                Some(overflow::read_chain(&store.pm, first, len as usize)?)
+                let mut value = Vec::new();
+                store.read_value(first, len as usize, &mut value)?;
+                Some(value)
             }
         })
     }
 }
 
 impl TreeState {
+    /// [`TreeState::pin_path`] without I/O: false as soon as a node on the path is not in
+    /// memory (dirty, hot or cached); the nodes pinned so far stay in `pinned`.
+    ///
+    /// REQUIRES: the tree lock is held.
+    pub(crate) fn pin_path_resident(
+        &self,
+        store: &Store,
+        key: &[u8],
+        ts: u64,
+        pinned: &mut Vec<std::sync::Arc<Node>>,
+    ) -> Result<bool> {
+        if self.height == 0 || self.height > crate::MAX_DEPTH {
+            return Ok(false);
+        }
+        let mut id = self.root;
+        let Some(mut node) = self.lookup_resident(store, id, self.height - 1)? else {
+            return Ok(false);
+        };
+        for level in (1..self.height).rev() {
+            let child = node.child(node.child_index(key, ts));
+            let Some(next) = self.lookup_resident(store, child, level - 1)? else {
+                return Ok(false);
+            };
+            if !is_virtual(id) {
+                pinned.push(node.to_arc());
+            }
+            (id, node) = (child, next);
+        }
+        if !is_virtual(id) {
+            pinned.push(node.to_arc());
+        }
+        Ok(true)
+    }
+
+    /// Appends the value of leaf entry `i` to `out` (nothing for a tombstone).
+    pub(crate) fn value_into(
+        &self,
+        store: &Store,
+        node: &Node,
+        i: usize,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        match node.value(i) {
+            ValueRef::Tombstone => {}
+            ValueRef::Inline(value) => out.extend_from_slice(value),
+            ValueRef::Overflow { len, first } if !is_virtual(first) => {
+                store.read_value(first, len as usize, out)?;
+            }
+            ValueRef::Overflow { .. } => {
+                out.extend_from_slice(&self.value_of(store, node, i)?.unwrap_or_default());
+            }
+        }
+        Ok(())
+    }
+
     /// Loads the clean nodes on the path to `(key, ts)` and keeps them in `pinned` (the cache
     /// never evicts a node whose `Arc` is held).
     ///

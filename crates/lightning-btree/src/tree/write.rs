@@ -108,14 +108,15 @@ impl TreeState {
     }
 
     /// Inserts the version `(key, ts) -> value` (`None`: a tombstone), replacing an entry with
-    /// the same key and timestamp (so replaying a batch changes nothing).
+    /// the same key and timestamp (so replaying a batch changes nothing). Returns true if the
+    /// version may leave garbage for vacuum (a tombstone, or an older version it supersedes).
     pub(crate) fn insert_version(
         &mut self,
         store: &Store,
         key: &[u8],
         ts: u64,
         value: Option<&[u8]>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let (path, leaf_id) = self.descend_mut(store, key, ts)?;
         let (word, payload) = match value {
             None => (leaf_word(FLAG_TOMBSTONE, 0), Payload::Bytes(&[])),
@@ -130,6 +131,7 @@ impl TreeState {
                 (leaf_word(FLAG_OVERFLOW, v.len() as u32), Payload::Page(blob))
             }
         };
+        let garbage;
         let (i, before, replaced) = {
             let leaf = self.dirty_node(leaf_id)?;
             let i = leaf.search(key, ts, false);
@@ -138,6 +140,14 @@ impl TreeState {
                 ValueRef::Overflow { len, first } => Some((len, first)),
                 _ => None,
             });
+            // An older version of the key follows the new one (here, or possibly in the next
+            // leaf when the new one goes last and this is not the rightmost leaf).
+            let supersedes = if i + usize::from(same) < leaf.count() {
+                leaf.key_eq(i + usize::from(same), key)
+            } else {
+                !self.is_rightmost(&path)?
+            };
+            garbage = value.is_none() || supersedes;
             (i, leaf.used(), replaced)
         };
         if let Some(overflow) = replaced {
@@ -154,12 +164,23 @@ impl TreeState {
         {
             let after = node.used();
             self.adjust_leaf_used(before, after);
-            return Ok(());
+            return Ok(garbage);
         }
         let leaf = std::sync::Arc::clone(self.dirty_node(leaf_id)?);
         let mut entries: Vec<Parts<'_>> = (0..leaf.count()).map(|j| Parts::of(&leaf, j)).collect();
         entries.insert(i, Parts::new(key, ts, word, payload));
-        self.store_leaf(&path, leaf_id, &entries, before)
+        self.store_leaf(&path, leaf_id, &entries, before)?;
+        Ok(garbage)
+    }
+
+    /// True if `path` (from [`TreeState::descend_mut`]) ends at the rightmost leaf.
+    fn is_rightmost(&self, path: &[Step]) -> Result<bool> {
+        for step in path {
+            if step.child < self.dirty_node(step.id)?.count() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// Stores `entries` as the contents of dirty leaf `id` (whose old contents used `old_used`

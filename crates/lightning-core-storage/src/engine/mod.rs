@@ -64,8 +64,11 @@ pub trait StorageEngine: Send + Sync + 'static {
     /// borrowed slices, until the range ends or `visit` returns `Break`: the copy-free way to
     /// read a range (an engine lends its pages instead of allocating an owned entry each).
     ///
-    /// REQUIRES: `visit` does not call into this engine (an engine may hold a read lock while
-    /// it runs; a write from inside it could wait for itself).
+    /// REQUIRES (of an implementation): no engine lock is held while `visit` runs, so `visit`
+    /// may call into the engine (read or write) without deadlocking; and every hold of an
+    /// internal lock examines a bounded number of entries, handed out or not (a range of
+    /// invisible versions must not be walked under one hold). The B+Tree copies a bounded
+    /// batch under its read lock and lends it after releasing the lock.
     fn scan_with(
         &self,
         range: &KeyRange,
@@ -81,6 +84,14 @@ pub trait StorageEngine: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Called by the layer above before it logs a batch, holding none of its own locks that
+    /// other writers need (before the commit lock and the apply turn): an engine that must
+    /// slow writers down (too much unflushed data) waits here, so a stalled writer holds up no
+    /// other commit. Fails if the engine no longer accepts writes. The default admits at once.
+    fn admit_write(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Applies every write of `batch` at `commit_ts`, atomically, as log record `lsn`.
     fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> Result<()>;
 
@@ -92,6 +103,16 @@ pub trait StorageEngine: Send + Sync + 'static {
 
     /// Drops versions that no read at or above `horizon` can see; returns how many it dropped.
     fn collect_garbage(&self, horizon: Timestamp) -> Result<u64>;
+
+    /// A bounded slice of incremental garbage collection toward `horizon`, for a background
+    /// thread that calls it periodically: it does a bounded amount of work per call (an engine
+    /// may continue the pass in the background, boundedly per lock hold) and nothing at all —
+    /// no page read — when nothing written since its last completed pass can be garbage at
+    /// `horizon`. Returns how many versions this call dropped. The default runs
+    /// [`StorageEngine::collect_garbage`] (fine for an in-memory engine).
+    fn collect_garbage_step(&self, horizon: Timestamp) -> Result<u64> {
+        self.collect_garbage(horizon)
+    }
 
     /// Counters for `stats` output.
     fn stats(&self) -> Result<EngineStats>;
