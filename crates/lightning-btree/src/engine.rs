@@ -17,7 +17,7 @@ use std::{
 use parking_lot::Mutex;
 
 use lightning_core_storage::{
-    Error as CoreError, Lsn, Result as CoreResult, Timestamp,
+    Error as CoreError, Lsn, Poison, Result as CoreResult, Timestamp,
     engine::{
         Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, StorageEngine,
         Version, Visitor,
@@ -50,7 +50,8 @@ pub(crate) struct Shared {
     pub(crate) durable: Mutex<DurableState>,
     /// LSNs of batches being applied (count per LSN).
     pub(crate) inflight: Mutex<BTreeMap<u64, usize>>,
-    poison: Mutex<Option<String>>,
+    /// Set by a failed checkpoint, a batch failed half-applied or a panicking worker.
+    poison: Poison,
     pub(crate) options: BTreeOptions,
     pub(crate) signal: Signal,
     /// The background vacuum: its horizon and position.
@@ -142,7 +143,7 @@ impl BTreeEngine {
             checkpoint_lock: Mutex::new(()),
             durable: Mutex::new(durable),
             inflight: Mutex::new(BTreeMap::new()),
-            poison: Mutex::new(None),
+            poison: Poison::new(),
             options,
             signal: Signal::default(),
             gc: Mutex::new((Timestamp::ZERO, GcCursor::finished())),
@@ -231,9 +232,7 @@ impl Drop for BTreeEngine {
 impl Shared {
     /// Fails if an earlier failure poisoned the engine for writes.
     pub(crate) fn check_writable(&self) -> CoreResult<()> {
-        if let Some(reason) = self.poison.lock().clone() {
-            return Err(CoreError::Poisoned { reason });
-        }
+        self.poison.check()?;
         if let Some(reason) = self.store.pm.poisoned() {
             return Err(CoreError::Poisoned { reason });
         }
@@ -242,7 +241,7 @@ impl Shared {
 
     /// Records why no more writes are accepted.
     pub(crate) fn poison(&self, why: &dyn std::fmt::Display) {
-        self.poison.lock().get_or_insert_with(|| why.to_string());
+        self.poison.poison(why);
     }
 
     /// The LSN a checkpoint taken now may claim: the highest applied, but below any batch
