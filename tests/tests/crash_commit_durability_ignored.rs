@@ -5,32 +5,12 @@
 //! `Database::sync` must be there after the reopen. Background checkpoints are held off, so
 //! nothing else makes the writes durable.
 
-use std::{path::Path, sync::Arc, time::Duration};
+mod common;
 
-use lightning_db::{
-    Config, Database, Durability, WriteBatch,
-    vfs::{FaultFs, PowerCut, Vfs},
-};
+use std::time::Duration;
 
-const DIR: &str = "/db";
-
-/// A config whose background checkpoints never run during a test: what survives a power cut
-/// is then only what the commits' own durability made durable.
-fn no_background_checkpoints() -> Config {
-    Config::default().checkpoint_interval(Duration::from_secs(3600))
-}
-
-fn open_on(fs: &FaultFs, config: Config) -> Database {
-    let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    Database::open_with_vfs(vfs, Path::new(DIR), config).expect("open over FaultFs")
-}
-
-/// Cuts the power under a live database (unsynced bytes lost), drops it, and reopens.
-fn power_cut_and_reopen(fs: &FaultFs, db: Database, config: Config) -> Database {
-    fs.power_cut(PowerCut::DropUnsynced);
-    drop(db); // its closing checkpoint fails on the dead files, as a crashed process's would
-    open_on(fs, config)
-}
+use common::{no_background_checkpoints, open_on, power_cut_and_reopen};
+use lightning_db::{Database, Durability, WriteBatch, vfs::FaultFs};
 
 fn count(db: &Database) -> usize {
     db.iter().unwrap().count()

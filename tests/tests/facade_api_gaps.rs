@@ -4,33 +4,13 @@
 
 mod common;
 
-use std::{path::Path, sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc};
 
-use common::{ENGINES, collect, keys_of, temp_db};
-use lightning_db::{
-    Config, Database, Durability, Error,
-    vfs::{FaultFs, PowerCut, Vfs},
+use common::{
+    ENGINES, FAULT_DIR as DIR, collect, keys_of, no_background_checkpoints, open_on,
+    power_cut_and_reopen, temp_db,
 };
-
-const DIR: &str = "/db";
-
-/// A config whose background checkpoints never run during a test: what survives a power cut
-/// is then only what the commits' own durability made durable.
-fn no_background_checkpoints() -> Config {
-    Config::default().checkpoint_interval(Duration::from_secs(3600))
-}
-
-fn open_on(fs: &FaultFs, config: Config) -> Database {
-    let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    Database::open_with_vfs(vfs, Path::new(DIR), config).expect("open over FaultFs")
-}
-
-/// Cuts the power under a live database (unsynced bytes lost), drops it, and reopens.
-fn power_cut_and_reopen(fs: &FaultFs, db: Database, config: Config) -> Database {
-    fs.power_cut(PowerCut::DropUnsynced);
-    drop(db); // its closing checkpoint fails on the dead files, as a crashed process's would
-    open_on(fs, config)
-}
+use lightning_db::{Database, Durability, Error, vfs::FaultFs};
 
 #[test]
 fn dropped_keyspace_loses_its_entries_and_its_name_comes_back_empty() {
