@@ -21,6 +21,8 @@ pub struct TxnIter {
     direction: Direction,
     /// Keeps the read timestamp registered while the iterator lives.
     guard: Option<crate::snapshot::SnapshotGuard>,
+    /// The snapshot was checked once the engine's entries ran out (see [`TxnIter::at_end`]).
+    end_checked: bool,
 }
 
 impl std::fmt::Debug for TxnIter {
@@ -38,7 +40,19 @@ impl TxnIter {
             own: own.into_iter().peekable(),
             direction,
             guard: None,
+            end_checked: false,
         }
+    }
+
+    /// Checks the snapshot once, when the engine's entries run out: the engine read that found
+    /// the end may have run after the snapshot expired and garbage collection dropped versions
+    /// it should have seen, so an expired snapshot's scan ends with `SnapshotTooOld`, never
+    /// with a silently short result.
+    fn at_end(&mut self) -> Option<crate::Error> {
+        if std::mem::replace(&mut self.end_checked, true) {
+            return None;
+        }
+        self.guard.as_ref().and_then(|guard| guard.check().err())
     }
 
     /// Holds `guard` (a registration of the read timestamp) for as long as the iterator lives.
@@ -62,12 +76,17 @@ impl Iterator for TxnIter {
     fn next(&mut self) -> Option<Self::Item> {
         loop {
             let take_own = match (self.engine.peek(), self.own.peek()) {
-                (None, None) => return None,
+                (None, None) => return self.at_end().map(Err),
                 (Some(Err(_)), _) => {
                     let err = self.engine.next().and_then(Result::err)?;
                     return Some(Err(err.into()));
                 }
-                (None, Some(_)) => true,
+                (None, Some(_)) => {
+                    if let Some(error) = self.at_end() {
+                        return Some(Err(error));
+                    }
+                    true
+                }
                 (Some(Ok(_)), None) => false,
                 (Some(Ok(entry)), Some((own_key, _))) => {
                     match order(self.direction, &entry.key, own_key) {

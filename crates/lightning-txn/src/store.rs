@@ -280,6 +280,11 @@ impl TxnStore {
         self.check_limits(batch)?;
         let inner = &self.inner;
         inner.engine.admit_write()?; // may stall: before the commit lock and the apply turn
+        // Armed once the timestamp is assigned: from then on a failure or panic (encoding and
+        // compressing the record included) must poison the store, or the unpublished timestamp
+        // would hold visibility, and every later commit, back forever. Declared before the
+        // commit lock's guard so that, unwinding, the lock is released before it poisons.
+        let mut guard = FailOnUnwind { store: self, armed: false };
         let (ts, pending) = {
             let mut state = inner.oracle.lock_commit();
             // Checked under the commit lock: a lock granted after this check is taken by a
@@ -300,6 +305,7 @@ impl TxnStore {
                 return Err(self.fail(Error::Poisoned { reason }));
             }
             let ts = inner.oracle.assign(&mut state, batch.ops().iter().map(|op| op.key()));
+            guard.armed = true;
             let record = record::encode(ts, batch);
             // Appended without I/O here: the write (and for Immediate the sync) happens below,
             // outside the lock, so concurrent committers share one write and one fsync and no
@@ -308,13 +314,12 @@ impl TxnStore {
                 Ok(pending) => (ts, pending),
                 Err(e) => {
                     drop(state);
-                    return Err(self.fail(e.into()));
+                    return Err(guard.fail(e.into()));
                 }
             }
         };
         // From here on the commit is in the log: any failure or panic poisons the store (and
         // the timestamp is never published, so no reader sees a half-applied commit).
-        let guard = FailOnUnwind { store: self, armed: true };
         // Immediate: durable; Eventual: written (survives a process kill) before it returns.
         let lsn = match pending.wait() {
             Ok(lsn) => lsn,
