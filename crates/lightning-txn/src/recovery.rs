@@ -39,6 +39,19 @@ pub(crate) fn recover(engine: &dyn StorageEngine, wal: &Wal) -> Result<RecoveryR
         )
         .into());
     }
+    if wal.opened_empty() && durable.lsn.0 > 0 {
+        return Err(StorageError::corruption(
+            format!(
+                "the write-ahead log directory holds no segment, but the {} engine is durable \
+                 up to LSN {}: the log was deleted, and any commit after the engine's last \
+                 checkpoint is gone with it",
+                engine.name(),
+                durable.lsn.0,
+            ),
+            format!("{} engine durable state / write-ahead log", engine.name()),
+        )
+        .into());
+    }
     let mut last_commit_ts: Timestamp = durable.max_commit_ts;
     let mut replayed = 0u64;
     for entry in wal.replay(durable.lsn.next())? {

@@ -65,6 +65,8 @@ impl PendingAppend<'_> {
 pub struct Wal {
     shared: Arc<Shared>,
     syncer: Option<JoinHandle<()>>,
+    /// The directory held no segment when the log was opened (see [`Wal::opened_empty`]).
+    opened_empty: bool,
 }
 
 impl fmt::Debug for Wal {
@@ -150,7 +152,7 @@ impl Wal {
             poison: Poison::new(),
         });
         let syncer = syncer::spawn(Arc::clone(&shared))?;
-        Ok(Wal { shared, syncer: Some(syncer) })
+        Ok(Wal { shared, syncer: Some(syncer), opened_empty: numbers.is_empty() })
     }
 
     /// Appends one record (opaque bytes, empty or larger than a segment) and returns its LSN
@@ -262,6 +264,14 @@ impl Wal {
         let next = self.shared.state.lock().encoder.next_lsn();
         let oldest = self.shared.segments.lock().oldest_lsn().unwrap_or(next);
         Lsn(oldest.min(next))
+    }
+
+    /// True if the directory held no segment file at all when this log was opened: a new log,
+    /// or one whose files were deleted. (The log never removes its active segment, so a log
+    /// that has been opened once always keeps at least one.) Recovery uses it to refuse an
+    /// engine that is durable past LSN 0 over a log that is gone.
+    pub fn opened_empty(&self) -> bool {
+        self.opened_empty
     }
 
     /// Every record up to this LSN is durable.
