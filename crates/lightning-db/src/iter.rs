@@ -79,7 +79,7 @@ impl Iter {
             let Source::Snapshot(snapshot, range) = &self.source else {
                 unreachable!("opened iterators have both ends from the start");
             };
-            *slot = Some(snapshot.scan(range.clone(), direction)?);
+            *slot = Some(snapshot.scan_shared(range.clone(), direction)?);
         }
         Ok(slot.as_mut().expect("just opened"))
     }

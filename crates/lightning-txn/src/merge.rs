@@ -1,7 +1,7 @@
 //! [`TxnIter`]: a scan's entries as a transaction sees them — the engine's committed versions
 //! at the read timestamp, overlaid with the transaction's own buffered writes, deletes hidden.
 
-use std::cmp::Ordering;
+use std::{cmp::Ordering, sync::Arc};
 
 use lightning_core_storage::engine::{Direction, EngineIter, VersionedEntry};
 
@@ -20,7 +20,7 @@ pub struct TxnIter {
     own: std::iter::Peekable<std::vec::IntoIter<OwnWrite>>,
     direction: Direction,
     /// Keeps the read timestamp registered while the iterator lives.
-    guard: Option<crate::snapshot::SnapshotGuard>,
+    guard: Option<ReadHold>,
     /// The snapshot was checked once the engine's entries ran out (see [`TxnIter::at_end`]).
     end_checked: bool,
 }
@@ -57,8 +57,56 @@ impl TxnIter {
 
     /// Holds `guard` (a registration of the read timestamp) for as long as the iterator lives.
     pub(crate) fn with_guard(mut self, guard: crate::snapshot::SnapshotGuard) -> Self {
-        self.guard = Some(guard);
+        self.guard = Some(ReadHold::Guard(guard));
         self
+    }
+
+    /// Holds `snapshot` (whose registration covers the read timestamp) for as long as the
+    /// iterator lives: an `Arc` clone instead of a new registration under the registry lock.
+    pub(crate) fn with_snapshot(mut self, snapshot: Arc<crate::Snapshot>) -> Self {
+        self.guard = Some(ReadHold::Snapshot(snapshot));
+        self
+    }
+}
+
+/// What keeps an iterator's read timestamp registered (so GC keeps what it reads).
+#[derive(Debug)]
+enum ReadHold {
+    /// A hold of its own on the timestamp.
+    Guard(crate::snapshot::SnapshotGuard),
+    /// The snapshot it reads, kept alive (its registration lasts as long as it does).
+    Snapshot(Arc<crate::Snapshot>),
+}
+
+impl ReadHold {
+    /// Fails with `SnapshotTooOld` once the held timestamp is expired (call after a read).
+    fn check(&self) -> Result<()> {
+        match self {
+            ReadHold::Guard(guard) => guard.check(),
+            ReadHold::Snapshot(snapshot) => snapshot.check(),
+        }
+    }
+}
+
+impl TxnIter {
+    /// The next entry when no own write is left to merge (always, for a snapshot's scan):
+    /// straight from the engine, deletes skipped, each entry checked after it is read (and the
+    /// end too: see [`TxnIter::at_end`]).
+    fn next_committed(&mut self) -> Option<Result<KeyValue>> {
+        loop {
+            let entry = match self.engine.next() {
+                None => return self.at_end().map(Err),
+                Some(Ok(entry)) => entry,
+                Some(Err(error)) => return Some(Err(error.into())),
+            };
+            // Read, then checked: an expired snapshot's entries are never handed out.
+            if let Some(Err(error)) = self.guard.as_ref().map(ReadHold::check) {
+                return Some(Err(error));
+            }
+            if let VersionedEntry { key, value: Some(value), .. } = entry {
+                return Some(Ok((key, value)));
+            }
+        }
     }
 }
 
@@ -74,6 +122,9 @@ impl Iterator for TxnIter {
     type Item = Result<KeyValue>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        if self.own.len() == 0 {
+            return self.next_committed();
+        }
         loop {
             let take_own = match (self.engine.peek(), self.own.peek()) {
                 (None, None) => return self.at_end().map(Err),

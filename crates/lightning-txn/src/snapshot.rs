@@ -1,6 +1,6 @@
 //! [`Snapshot`]: a read-only view at one timestamp that lives until dropped.
 
-use std::ops::ControlFlow;
+use std::{ops::ControlFlow, sync::Arc};
 
 use lightning_core_storage::{
     Timestamp,
@@ -41,6 +41,18 @@ impl Snapshot {
     pub fn scan(&self, range: KeyRange, direction: Direction) -> Result<TxnIter> {
         let engine = self.store.inner.engine.scan(range, self.ts, direction)?;
         Ok(TxnIter::new(engine, Vec::new(), direction).with_guard(SnapshotGuard::new(self)))
+    }
+
+    /// [`Snapshot::scan`] for a shared snapshot: the iterator keeps the snapshot alive instead
+    /// of registering a hold of its own on the timestamp (cheaper: no registry lock).
+    pub fn scan_shared(self: &Arc<Self>, range: KeyRange, direction: Direction) -> Result<TxnIter> {
+        let engine = self.store.inner.engine.scan(range, self.ts, direction)?;
+        Ok(TxnIter::new(engine, Vec::new(), direction).with_snapshot(Arc::clone(self)))
+    }
+
+    /// Fails with `SnapshotTooOld` once this snapshot is expired (call after a read).
+    pub(crate) fn check(&self) -> Result<()> {
+        self.store.inner.oracle.check_snapshot(self.ts)
     }
 }
 

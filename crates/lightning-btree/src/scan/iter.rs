@@ -29,20 +29,25 @@ const FIRST_BATCH: usize = 4;
 const MAX_BATCH: usize = 1024;
 const MAX_BATCH_BYTES: usize = 4 << 20;
 
-/// An entry of a batch.
-#[derive(Debug)]
-enum Item {
-    /// Entry `index` of leaf `leaf` of the batch, copied out when taken.
-    Lazy { leaf: usize, index: usize },
-    /// An entry whose value was read from an overflow chain.
-    Ready(VersionedEntry),
+/// An entry of a batch: entry `index` of `leaves[leaf]`, copied out when taken, or (`leaf`
+/// is [`READY`]) the next of the batch's entries read from an overflow chain. Small, so that
+/// queueing one costs little.
+#[derive(Debug, Clone, Copy)]
+struct Item {
+    leaf: usize,
+    index: usize,
 }
+
+/// [`Item::leaf`] of an entry whose value was read from an overflow chain.
+const READY: usize = usize::MAX;
 
 /// The entries of one batch.
 #[derive(Debug)]
 struct Batch {
     leaves: Vec<Arc<Node>>,
     items: VecDeque<Item>,
+    /// Entries whose values were read from overflow chains, in batch order.
+    ready: VecDeque<VersionedEntry>,
     /// How many entries a batch holds (grows with each batch up to [`MAX_BATCH`]).
     limit: usize,
 }
@@ -58,19 +63,23 @@ impl Batch {
 
     /// Copies out the next entry.
     fn pop(&mut self) -> Option<VersionedEntry> {
-        Some(match self.items.pop_front()? {
-            Item::Ready(entry) => entry,
-            Item::Lazy { leaf, index } => {
-                let node = &self.leaves[leaf];
-                // `take` reads overflow values eagerly: a lazy entry is inline or deleted.
-                debug_assert!(!matches!(node.value(index), ValueRef::Overflow { .. }));
-                let value = match node.value(index) {
-                    ValueRef::Inline(value) => Some(value.to_vec()),
-                    ValueRef::Tombstone | ValueRef::Overflow { .. } => None,
-                };
-                VersionedEntry { key: node.key(index), commit_ts: Timestamp(node.ts(index)), value }
-            }
-        })
+        let Item { leaf, index } = self.items.pop_front()?;
+        if leaf == READY {
+            return self.ready.pop_front();
+        }
+        let node = &self.leaves[leaf];
+        // `take` reads overflow values eagerly: a leaf entry is inline or deleted.
+        debug_assert!(!matches!(node.value(index), ValueRef::Overflow { .. }));
+        let value = match node.value(index) {
+            ValueRef::Inline(value) => Some(value.to_vec()),
+            ValueRef::Tombstone | ValueRef::Overflow { .. } => None,
+        };
+        Some(VersionedEntry { key: node.key(index), commit_ts: Timestamp(node.ts(index)), value })
+    }
+
+    fn clear(&mut self) {
+        self.items.clear();
+        self.ready.clear();
     }
 }
 
@@ -82,15 +91,16 @@ impl Sink for Batch {
         leaf: &Arc<Node>,
         i: usize,
     ) -> Result<usize> {
-        let index = self.leaf_index(leaf);
         if let ValueRef::Overflow { len, .. } = leaf.value(i) {
             let value = state.value_of(&shared.store, leaf, i)?;
             let entry =
                 VersionedEntry { key: leaf.key(i), commit_ts: Timestamp(leaf.ts(i)), value };
-            self.items.push_back(Item::Ready(entry));
+            self.ready.push_back(entry);
+            self.items.push_back(Item { leaf: READY, index: 0 });
             return Ok(len as usize);
         }
-        self.items.push_back(Item::Lazy { leaf: index, index: i });
+        let index = self.leaf_index(leaf);
+        self.items.push_back(Item { leaf: index, index: i });
         Ok(leaf.suffix(i).len() + leaf.payload(i).len())
     }
 
@@ -125,6 +135,7 @@ impl ScanIter {
             batch: Batch {
                 leaves: Vec::with_capacity(4),
                 items: VecDeque::with_capacity(FIRST_BATCH),
+                ready: VecDeque::new(),
                 limit: FIRST_BATCH,
             },
         }
@@ -146,7 +157,7 @@ impl Iterator for ScanIter {
             // entries, visible or not): then the next one continues.
             if let Err(e) = self.fill() {
                 self.walk.done = true;
-                self.batch.items.clear();
+                self.batch.clear();
                 return Some(Err(e));
             }
         }

@@ -10,8 +10,8 @@
 //! key's versions are never split.
 //!
 //! The sinks: [`iter::ScanIter`] keeps a batch for an owning iterator (`StorageEngine::scan`),
-//! [`visit::visit`] copies a batch into a reused buffer and lends it to a caller's closure
-//! after releasing the lock (`StorageEngine::scan_with`).
+//! [`visit::visit`] keeps a batch's leaves and, after releasing the lock, lends its entries
+//! straight from them to a caller's closure (`StorageEngine::scan_with`).
 
 pub(crate) mod iter;
 pub(crate) mod visit;
