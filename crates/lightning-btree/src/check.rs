@@ -82,8 +82,9 @@ impl Checker<'_> {
         if is_virtual(id) { format!("in-memory node {id:#x}") } else { self.store.location(id) }
     }
 
-    /// The node `id`, validated; `None` (with a problem recorded) if it is bad.
-    fn node(&mut self, id: u64) -> Result<Option<Node>> {
+    /// The node `id`, validated and (for a page) carrying the write stamp `stamp` its parent
+    /// recorded; `None` (with a problem recorded) if it is bad.
+    fn node(&mut self, id: u64, stamp: u64) -> Result<Option<Node>> {
         if is_virtual(id) {
             let Some(dirty) = self.state.dirty.get(&id) else {
                 self.problem(self.location(id), "referenced but missing");
@@ -99,7 +100,10 @@ impl Checker<'_> {
             return Ok(Some(node));
         }
         self.own(id, "a tree node");
-        match self.store.read_node(id) {
+        match self.store.read_node(id).and_then(|node| {
+            self.store.check_stamp(&node, id, stamp)?;
+            Ok(node)
+        }) {
             Ok(node) => {
                 if self.store.cache.get(&id).is_some_and(|cached| *cached != node) {
                     self.problem(
@@ -122,10 +126,10 @@ impl Checker<'_> {
     }
 
     fn walk(&mut self) -> Result<()> {
-        let mut stack: Vec<(u64, usize, Bound, Bound)> =
-            vec![(self.state.root, self.state.height - 1, None, None)];
-        while let Some((id, level, low, high)) = stack.pop() {
-            let Some(node) = self.node(id)? else { continue };
+        let mut stack: Vec<(u64, u64, usize, Bound, Bound)> =
+            vec![(self.state.root, self.state.root_stamp, self.state.height - 1, None, None)];
+        while let Some((id, stamp, level, low, high)) = stack.pop() {
+            let Some(node) = self.node(id, stamp)? else { continue };
             let here = self.location(id);
             if usize::from(node.level()) != level {
                 self.problem(
@@ -167,7 +171,7 @@ impl Checker<'_> {
             for c in 0..=count {
                 let lo = if c == 0 { low.clone() } else { Some((node.key(c - 1), node.ts(c - 1))) };
                 let hi = if c == count { high.clone() } else { Some((node.key(c), node.ts(c))) };
-                stack.push((node.child(c), level - 1, lo, hi));
+                stack.push((node.child(c), node.child_stamp(c), level - 1, lo, hi));
             }
         }
         Ok(())

@@ -139,6 +139,22 @@ impl Store {
         self.pm.stats().page_count
     }
 
+    /// `Corruption` unless `node`, read from page `id`, carries the write stamp its parent
+    /// recorded (`expected`).
+    pub(crate) fn check_stamp(&self, node: &Node, id: u64, expected: u64) -> Result<()> {
+        if node.stamp() == expected {
+            return Ok(());
+        }
+        Err(Error::corruption(
+            format!(
+                "stale page: written with stamp {:#x} where its parent expects {expected:#x} \
+                 (a lost or misdirected write left an older version)",
+                node.stamp()
+            ),
+            self.location(id),
+        ))
+    }
+
     /// Reads and validates node `id` without the cache (for `check`).
     pub(crate) fn read_node(&self, id: u64) -> Result<Node> {
         self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
@@ -180,11 +196,23 @@ impl Store {
         overflow::walk_chain_with(&self.pm, first, len, read, visit)
     }
 
-    /// Node `id` at tree `level`, through the cache.
-    pub(crate) fn load(&self, id: u64, level: usize) -> Result<Arc<Node>> {
+    /// Node `id` at tree `level`, through the cache. A page read from disk (a cache miss) must
+    /// carry the write stamp its parent recorded, given by `stamp` (called only on a miss):
+    /// an older valid page left at `id` by a lost write is `Corruption`, never current data. A
+    /// cached node was checked when it was read or written, so a hit costs nothing more.
+    pub(crate) fn load(
+        &self,
+        id: u64,
+        stamp: impl FnOnce() -> u64,
+        level: usize,
+    ) -> Result<Arc<Node>> {
         let node = self
             .cache
-            .get_or_load(&id, || self.read_node(id).map(|n| (n, self.geometry.page_size)))
+            .get_or_load(&id, || {
+                let node = self.read_node(id)?;
+                self.check_stamp(&node, id, stamp())?;
+                Ok((node, self.geometry.page_size))
+            })
             .map_err(|e| clone_error(&e))?;
         // The cache also holds overflow pages (read through `read_value`): a branch that
         // points at one is damaged.

@@ -84,6 +84,8 @@ pub(crate) struct Loaded {
     /// The written branch nodes, to pin.
     pub(crate) branches: Vec<(u64, Arc<Node>)>,
     pub(crate) root: u64,
+    /// The write stamp of every page of the load.
+    pub(crate) root_stamp: u64,
     pub(crate) height: usize,
     pub(crate) counters: Counters,
 }
@@ -92,7 +94,8 @@ pub(crate) struct Loaded {
 pub(crate) struct Loader<'a> {
     store: &'a Store,
     ts: u64,
-    lsn: Lsn,
+    /// The write stamp of every page written (in the page header's `lsn` field).
+    stamp: u64,
     capacity: usize,
     pub(crate) allocated: Vec<PageId>,
     held: LeafBuf,
@@ -106,11 +109,11 @@ pub(crate) struct Loader<'a> {
 }
 
 impl<'a> Loader<'a> {
-    pub(crate) fn new(store: &'a Store, ts: Timestamp, lsn: Lsn) -> Loader<'a> {
+    pub(crate) fn new(store: &'a Store, ts: Timestamp, stamp: u64) -> Loader<'a> {
         Loader {
             store,
             ts: ts.0,
-            lsn,
+            stamp,
             capacity: store.format.body_len() - HEADER_LEN,
             allocated: Vec::new(),
             held: LeafBuf::default(),
@@ -135,7 +138,7 @@ impl<'a> Loader<'a> {
         let (word, chain) = if self.store.geometry.inline(key.len(), value.len()) {
             (leaf_word(0, value.len() as u32), None)
         } else {
-            let pages = overflow::write_chain(&self.store.pm, value, self.lsn)?;
+            let pages = overflow::write_chain(&self.store.pm, value, Lsn(self.stamp))?;
             self.counters.overflow_pages += pages.len() as u64;
             let first = pages[0].0;
             self.allocated.extend(pages);
@@ -176,7 +179,7 @@ impl<'a> Loader<'a> {
     }
 
     fn write_leaf(&mut self, parts: &[Parts<'_>]) -> Result<()> {
-        let node = build(&self.store.format, 0, 0, parts);
+        let node = build(&self.store.format, 0, 0, 0, parts);
         let (first, last) = (&parts[0], &parts[parts.len() - 1]);
         let low = self
             .last_of_previous
@@ -196,7 +199,7 @@ impl<'a> Loader<'a> {
         self.allocated.push(id);
         let mut page = node.into_page();
         page.set_id(id);
-        page.set_lsn(self.lsn);
+        page.set_lsn(Lsn(self.stamp));
         self.store.pm.write_page(&page)?;
         // Leaves are read back on demand (a load larger than the cache would only churn it);
         // branches join the hot set when the tree is installed.
@@ -246,7 +249,13 @@ impl<'a> Loader<'a> {
             height += 1;
         }
         let branches = std::mem::take(&mut self.branches);
-        let loaded = Loaded { branches, root: level[0].page, height, counters: self.counters };
+        let loaded = Loaded {
+            branches,
+            root: level[0].page,
+            root_stamp: self.stamp,
+            height,
+            counters: self.counters,
+        };
         Ok(Some(loaded))
     }
 
@@ -255,7 +264,7 @@ impl<'a> Loader<'a> {
         let entries: Vec<Parts<'_>> = children[1..]
             .iter()
             .filter_map(|c| {
-                c.low.as_ref().map(|(key, ts)| Parts::new(key, *ts, c.page, Payload::Bytes(&[])))
+                c.low.as_ref().map(|(key, ts)| Parts::branch(key, *ts, c.page, self.stamp))
             })
             .collect();
         if entries.len() + 1 != children.len() {
@@ -290,7 +299,7 @@ impl<'a> Loader<'a> {
         }
         let mut placed = Vec::with_capacity(groups.len());
         for (leftmost, low, s, e) in groups {
-            let node = build(&self.store.format, level, leftmost, &entries[s..e]);
+            let node = build(&self.store.format, level, leftmost, self.stamp, &entries[s..e]);
             self.counters.branch_pages += 1;
             let page = self.write_node(node)?;
             placed.push(Placed { page, low: low.map(|p| (p.key(), p.ts)) });

@@ -40,8 +40,7 @@ impl<'a> Parts<'a> {
 
     /// Entry `i` of `node`, as stored.
     pub(crate) fn of(node: &'a Node, i: usize) -> Self {
-        let payload =
-            if node.is_leaf() { Payload::Bytes(node.payload(i)) } else { Payload::Bytes(&[]) };
+        let payload = Payload::Bytes(node.payload(i));
         Parts {
             head: node.prefix(),
             tail: node.suffix(i),
@@ -51,9 +50,28 @@ impl<'a> Parts<'a> {
         }
     }
 
-    /// The same entry with another word (a branch entry given another child).
-    pub(crate) fn with_word(self, word: u64) -> Self {
-        Parts { word, ..self }
+    /// A branch entry: separator `(key, ts)` with child page or virtual id `child`, written
+    /// with `stamp` (0 for a virtual child).
+    pub(crate) fn branch(key: &'a [u8], ts: u64, child: u64, stamp: u64) -> Self {
+        Parts::new(key, ts, child, Payload::Page(stamp))
+    }
+
+    /// The same branch entry given another child and its stamp.
+    pub(crate) fn with_child(self, child: u64, stamp: u64) -> Self {
+        Parts { word: child, payload: Payload::Page(stamp), ..self }
+    }
+
+    /// The child stamp of a branch entry (its payload).
+    pub(crate) fn child_stamp(&self) -> u64 {
+        match self.payload {
+            Payload::Page(stamp) => stamp,
+            Payload::Bytes(bytes) => {
+                let mut word = [0u8; 8];
+                let n = bytes.len().min(8);
+                word[..n].copy_from_slice(&bytes[..n]);
+                u64::from_le_bytes(word)
+            }
+        }
     }
 
     /// Length of the whole key.
@@ -109,10 +127,17 @@ pub(crate) fn node_size(entries: &[Parts<'_>]) -> usize {
     prefix + entries.iter().map(|e| e.base_size() - prefix).sum::<usize>()
 }
 
-/// Builds a node holding `entries` (sorted), with `leftmost` as the first child of a branch.
+/// Builds a node holding `entries` (sorted), with `leftmost` (written with `leftmost_stamp`)
+/// as the first child of a branch.
 ///
 /// REQUIRES: `node_size(entries) <= capacity` (checked in debug builds).
-pub(crate) fn build(format: &PageFormat, level: u8, leftmost: u64, entries: &[Parts<'_>]) -> Node {
+pub(crate) fn build(
+    format: &PageFormat,
+    level: u8,
+    leftmost: u64,
+    leftmost_stamp: u64,
+    entries: &[Parts<'_>],
+) -> Node {
     let mut node = Node::empty(format, level);
     debug_assert!(node_size(entries) <= node.capacity(), "built node overflows");
     let prefix_len = match (entries.first(), entries.last()) {
@@ -125,7 +150,7 @@ pub(crate) fn build(format: &PageFormat, level: u8, leftmost: u64, entries: &[Pa
         node.body_mut()[HEADER_LEN..HEADER_LEN + prefix_len].copy_from_slice(&prefix);
     }
     node.set_u16(PREFIX_LEN, prefix_len);
-    node.set_leftmost(leftmost);
+    node.set_leftmost(leftmost, leftmost_stamp);
     let heap_bytes: usize = entries.iter().map(|e| e.base_size() - SLOT_LEN - prefix_len).sum();
     let mut at = node.body().len() - heap_bytes;
     node.set_u16(HEAP_START, at);
@@ -231,7 +256,7 @@ mod tests {
             .iter()
             .map(|k| Parts::new(k, 7, leaf_word(0, 5), Payload::Bytes(&value)))
             .collect();
-        let node = build(&format(), 0, 0, &parts);
+        let node = build(&format(), 0, 0, 0, &parts);
         assert_eq!(node.prefix(), b"user:00");
         assert_eq!(node.used(), node_size(&parts));
         for (i, key) in keys.iter().enumerate() {
@@ -240,7 +265,7 @@ mod tests {
         }
         // Rebuilding from a node's own entries with another prefix keeps the keys.
         let again: Vec<Parts<'_>> = (10..20).map(|i| Parts::of(&node, i)).collect();
-        let half = build(&format(), 0, 0, &again);
+        let half = build(&format(), 0, 0, 0, &again);
         assert_eq!(half.prefix(), b"user:001");
         assert_eq!(half.key(3), b"user:0013");
     }
@@ -264,8 +289,7 @@ mod tests {
     #[test]
     fn branch_split_keeps_an_entry_on_each_side() {
         let keys: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 5000]).collect();
-        let parts: Vec<Parts<'_>> =
-            keys.iter().map(|k| Parts::new(k, 1, 99, Payload::Bytes(&[]))).collect();
+        let parts: Vec<Parts<'_>> = keys.iter().map(|k| Parts::branch(k, 1, 99, 0)).collect();
         assert_eq!(branch_split_point(&parts, 16000), Some(1));
         assert_eq!(branch_split_point(&parts[..2], 16000), None, "two entries cannot split");
         assert_eq!(branch_split_point(&parts, 4000), None, "no side fits");

@@ -8,7 +8,7 @@ use lightning_core_storage::{PageId, page::PageFormat};
 
 use super::{
     BRANCH, COUNT, E_SUFFIX_LEN, E_TS, E_WORD, ENTRY_HEADER, GARBAGE, HEAP_START, LEAF, LEFTMOST,
-    LEVEL, Node, PREFIX_LEN, Payload, S_HINT, S_OFFSET, SLOT_LEN, hint_of,
+    LEFTMOST_STAMP, LEVEL, Node, PREFIX_LEN, Payload, S_HINT, S_OFFSET, SLOT_LEN, hint_of,
 };
 
 impl Node {
@@ -31,18 +31,21 @@ impl Node {
         self.body_mut()[at..at + 8].copy_from_slice(&value.to_le_bytes());
     }
 
-    /// Sets the first child of a branch.
-    pub(crate) fn set_leftmost(&mut self, id: u64) {
+    /// Sets the first child of a branch and the stamp it was written with.
+    pub(crate) fn set_leftmost(&mut self, id: u64, stamp: u64) {
         self.set_u64(LEFTMOST, id);
+        self.set_u64(LEFTMOST_STAMP, stamp);
     }
 
-    /// Sets child `c` of a branch.
-    pub(crate) fn set_child(&mut self, c: usize, id: u64) {
+    /// Sets child `c` of a branch and the stamp it was written with (0 for a virtual child).
+    pub(crate) fn set_child(&mut self, c: usize, id: u64, stamp: u64) {
         if c == 0 {
-            self.set_leftmost(id);
+            self.set_leftmost(id, stamp);
         } else {
-            let at = self.offset(c - 1) + E_WORD;
-            self.set_u64(at, id);
+            let at = self.offset(c - 1);
+            let suffix_len = self.suffix(c - 1).len();
+            self.set_u64(at + E_WORD, id);
+            self.set_u64(at + ENTRY_HEADER + suffix_len, stamp);
         }
     }
 

@@ -17,8 +17,13 @@
 //! Entry (both kinds): `suffix_len u16 | ts u64 | word u64 | suffix | payload`. In a leaf the
 //! word is `flags u8 | 0 u8 ×3 | value_len u32` and the payload is the inline value, the first
 //! overflow page (8 bytes), or nothing for a tombstone. In a branch the word is the page id of
-//! the child to the right of the separator and there is no payload; the header's `leftmost`
-//! field holds the first child.
+//! the child to the right of the separator and the payload is that child's *write stamp* (8
+//! bytes); the header's `leftmost` and `leftmost_stamp` fields hold the first child.
+//!
+//! A write stamp is the stamp of the checkpoint that wrote a page, kept in its page header's
+//! `lsn` field: the parent records the stamp its child was written with, so a lost write that
+//! leaves an older valid page at the child's id is detected on read (see `Store::load`). A
+//! virtual (dirty) child has stamp 0 until a checkpoint writes it.
 
 pub(crate) mod build;
 pub(crate) mod edit;
@@ -48,8 +53,10 @@ pub(crate) const LEVEL: usize = PREFIX_LEN + 2;
 pub(crate) const RESERVED: usize = LEVEL + 1;
 /// Node header: the first child of a branch, zero in a leaf (u64).
 pub(crate) const LEFTMOST: usize = RESERVED + 7;
+/// Node header: the write stamp of the first child of a branch, zero in a leaf (u64).
+pub(crate) const LEFTMOST_STAMP: usize = LEFTMOST + 8;
 /// Length of the node header; the prefix follows.
-pub(crate) const HEADER_LEN: usize = LEFTMOST + 8;
+pub(crate) const HEADER_LEN: usize = LEFTMOST_STAMP + 8;
 
 /// Entry: length of the key suffix (u16).
 pub(crate) const E_SUFFIX_LEN: usize = 0;
@@ -66,7 +73,7 @@ pub(crate) const S_HINT: usize = S_OFFSET + 2;
 /// Bytes of one slot.
 pub(crate) const SLOT_LEN: usize = S_HINT + 4;
 
-const _: () = assert!(HEADER_LEN == 24, "node header is 24 bytes");
+const _: () = assert!(HEADER_LEN == 32, "node header is 32 bytes");
 const _: () = assert!(ENTRY_HEADER == 18, "entry header is 18 bytes");
 const _: () = assert!(SLOT_LEN == 6, "a slot is 6 bytes");
 
@@ -102,11 +109,14 @@ pub(crate) fn leaf_word(flags: u8, value_len: u32) -> u64 {
     u64::from(flags) | (u64::from(value_len) << 32)
 }
 
+/// Bytes of a branch entry's payload: the child's write stamp.
+pub(crate) const STAMP_LEN: usize = 8;
+
 /// Payload length of an entry with `word`, in a leaf or a branch.
 #[inline]
 pub(crate) fn payload_len(leaf: bool, word: u64) -> usize {
     if !leaf {
-        return 0;
+        return STAMP_LEN;
     }
     let flags = word as u8;
     if flags & FLAG_TOMBSTONE != 0 {
@@ -324,6 +334,18 @@ impl Node {
     #[inline]
     pub(crate) fn child(&self, c: usize) -> u64 {
         if c == 0 { self.leftmost() } else { self.word(c - 1) }
+    }
+
+    /// The write stamp child `c` of a branch was written with (0 for a virtual child).
+    #[inline]
+    pub(crate) fn child_stamp(&self, c: usize) -> u64 {
+        if c == 0 { u64_at(self.body(), LEFTMOST_STAMP) } else { u64_at(self.payload(c - 1), 0) }
+    }
+
+    /// The write stamp of this node's page as read from disk (the page header's `lsn`).
+    #[inline]
+    pub(crate) fn stamp(&self) -> u64 {
+        self.page.lsn().0
     }
 
     /// The full key of entry `i`.
