@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use lightning_core_storage::{Error as CoreError, page_manager::FIRST_DATA_PAGE};
+use lightning_core_storage::{Error as CoreError, PageId, page_manager::FIRST_DATA_PAGE};
 
 use crate::{
     BTreeEngine, Result,
@@ -101,7 +101,7 @@ impl Checker<'_> {
         }
         self.own(id, "a tree node");
         match self.store.read_node(id).and_then(|node| {
-            self.store.check_stamp(&node, id, stamp)?;
+            self.store.check_stamp(node.stamp(), id, stamp)?;
             Ok(node)
         }) {
             Ok(node) => {
@@ -178,7 +178,7 @@ impl Checker<'_> {
     }
 
     fn check_value(&mut self, node: &Node, i: usize, here: &str) -> Result<()> {
-        let ValueRef::Overflow { len, first } = node.value(i) else { return Ok(()) };
+        let ValueRef::Overflow { len, first, stamp } = node.value(i) else { return Ok(()) };
         let len = len as usize;
         if is_virtual(first) {
             match self.state.blobs.get(&first) {
@@ -197,11 +197,31 @@ impl Checker<'_> {
             self.found.overflow_pages += self.store.geometry.overflow_pages(len);
             return Ok(());
         }
-        self.chain(first, len, "an overflow page", true)
+        self.chain(first, len, Some(stamp), "an overflow page", true)
     }
 
-    fn chain(&mut self, first: u64, len: usize, owner: &'static str, count: bool) -> Result<()> {
-        match overflow::chain_pages(&self.store.pm, first, len) {
+    /// Claims the pages of a chain for `owner`; a live chain (`stamp` given) must carry the
+    /// write stamp its leaf recorded on every page.
+    fn chain(
+        &mut self,
+        first: u64,
+        len: usize,
+        stamp: Option<u64>,
+        owner: &'static str,
+        count: bool,
+    ) -> Result<()> {
+        let pm = &self.store.pm;
+        let mut pages = Vec::new();
+        let read = |id: PageId| {
+            let page = pm.read_page(id)?;
+            if let Some(expected) = stamp {
+                self.store.check_stamp(page.lsn().0, id.0, expected)?;
+            }
+            Ok(page)
+        };
+        match overflow::walk_chain_with(pm, first, len, read, |id, _| pages.push(id))
+            .map(|()| pages)
+        {
             Ok(pages) => {
                 for page in pages {
                     self.own(page.0, owner);
@@ -223,7 +243,7 @@ impl Checker<'_> {
         for release in self.state.to_free.clone() {
             match release {
                 Release::Page(page) => self.own(page, "released"),
-                Release::Chain { first, len } => self.chain(first, len, "released", false)?,
+                Release::Chain { first, len } => self.chain(first, len, None, "released", false)?,
             }
         }
         let map = self.store.pm.space_map();

@@ -192,7 +192,7 @@ fn remap_references(
         if !targets.is_empty() {
             let node = Arc::make_mut(node);
             for (i, page) in targets {
-                node.set_overflow_first(i, page);
+                node.set_overflow(i, page, stamp);
             }
         }
     } else {
@@ -283,7 +283,7 @@ fn remap_in_place(
                 && is_virtual(first)
             {
                 let page = blobs.get(&first).ok_or_else(|| dangling(first))?.0;
-                node.set_overflow_first(i, page);
+                node.set_overflow(i, page, stamp);
             }
         }
     } else {

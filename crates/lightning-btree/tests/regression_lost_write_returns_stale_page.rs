@@ -40,11 +40,15 @@ fn key(i: u64) -> String {
     format!("key{i:06}")
 }
 
-/// The value of key `i` after round `round` (a third of the keys change each round).
+/// The value of key `i` after round `round` (a third of the keys change each round; one in
+/// 150 is large enough for an overflow chain).
 fn value(i: u64, round: u64) -> Vec<u8> {
     let last = (0..=round).rev().find(|r| i % 3 == r % 3).unwrap_or(0);
-    format!("value of key {i} written in round {last} {}", "x".repeat((i % 40) as usize))
-        .into_bytes()
+    let text = format!("value of key {i} written in round {last} ");
+    if i.is_multiple_of(150) {
+        return text.repeat(40_000 / text.len()).into_bytes();
+    }
+    format!("{text}{}", "x".repeat((i % 40) as usize)).into_bytes()
 }
 
 /// A tree of several levels checkpointed `ROUNDS` times; the file after each checkpoint.
@@ -75,20 +79,20 @@ fn page_id(page: &[u8]) -> u64 {
     u64::from_le_bytes(page[16..24].try_into().expect("8 bytes"))
 }
 
-/// Pages of the final file that held another valid node page with the same id in an earlier
-/// copy: `(page, the older bytes)`.
-fn stale_versions(copies: &[Vec<u8>]) -> Vec<(u64, Vec<u8>)> {
+/// Pages of the final file of a type in `types` that held another valid page of such a type
+/// with the same id in an earlier copy: `(page, the older bytes)`.
+fn stale_versions(copies: &[Vec<u8>], types: &[u8]) -> Vec<(u64, Vec<u8>)> {
     let last = copies.last().expect("copies");
     let mut found = Vec::new();
     for id in 2..(last.len() / PAGE) as u64 {
         let range = id as usize * PAGE..(id as usize + 1) * PAGE;
         let now = &last[range.clone()];
-        if !(16..=17).contains(&page_type(now)) {
+        if !types.contains(&page_type(now)) {
             continue;
         }
         let older = copies[..copies.len() - 1].iter().rev().find_map(|copy| {
             let old = copy.get(range.clone())?;
-            ((16..=17).contains(&page_type(old)) && page_id(old) == id && old != now)
+            (types.contains(&page_type(old)) && page_id(old) == id && old != now)
                 .then(|| old.to_vec())
         });
         if let Some(old) = older {
@@ -115,12 +119,12 @@ fn names_page(error: &Error, page: u64) -> bool {
         if *location == format!("{} page {page}", file().display()))
 }
 
-#[test]
-fn a_lost_write_leaving_an_older_valid_page_is_corruption_not_stale_data() {
+/// Puts older valid versions of pages of `types` back and checks every read and `check()`.
+fn stale_pages_are_detected(types: &[u8]) {
     let fs = FaultFs::new();
     let copies = build(&fs);
     let last = copies.last().expect("copies").clone();
-    let candidates = stale_versions(&copies);
+    let candidates = stale_versions(&copies, types);
     assert!(!candidates.is_empty(), "pages were reused across checkpoints");
     let step = candidates.len().div_ceil(MAX_CANDIDATES);
     let mut detected = 0;
@@ -151,4 +155,14 @@ fn a_lost_write_leaving_an_older_valid_page_is_corruption_not_stale_data() {
         put_back(&fs, *id, &last[*id as usize * PAGE..(*id as usize + 1) * PAGE]);
     }
     assert!(detected > 0, "at least one stale page was live in the tree and detected");
+}
+
+#[test]
+fn a_lost_write_leaving_an_older_valid_node_is_corruption_not_stale_data() {
+    stale_pages_are_detected(&[16, 17]);
+}
+
+#[test]
+fn a_lost_write_leaving_an_older_valid_overflow_page_is_corruption_not_stale_data() {
+    stale_pages_are_detected(&[18]);
 }

@@ -11,7 +11,7 @@ use crate::{
     key::{common_prefix_len, separator},
     meta::Counters,
     node::{
-        ENTRY_HEADER, FLAG_OVERFLOW, HEADER_LEN, Node, Payload, SLOT_LEN,
+        ENTRY_HEADER, FLAG_OVERFLOW, HEADER_LEN, Node, OVERFLOW_REF_LEN, Payload, SLOT_LEN,
         build::{Parts, branch_split_point, build, common_prefix, leaf_split_point, node_size},
         leaf_word,
     },
@@ -51,10 +51,12 @@ impl LeafBuf {
         &self.bytes[self.entries[i].key.clone()]
     }
 
-    fn parts(&self, ts: u64) -> impl Iterator<Item = Parts<'_>> {
+    /// The entries as parts, overflow chains written with `stamp`.
+    fn parts(&self, ts: u64, stamp: u64) -> impl Iterator<Item = Parts<'_>> {
         self.entries.iter().map(move |e| {
-            let payload =
-                e.chain.map_or(Payload::Bytes(&self.bytes[e.inline.clone()]), Payload::Page);
+            let payload = e.chain.map_or(Payload::Bytes(&self.bytes[e.inline.clone()]), |first| {
+                Payload::Overflow { first, stamp }
+            });
             Parts::new(&self.bytes[e.key.clone()], ts, e.word, payload)
         })
     }
@@ -144,7 +146,8 @@ impl<'a> Loader<'a> {
             self.allocated.extend(pages);
             (leaf_word(FLAG_OVERFLOW, value.len() as u32), Some(first))
         };
-        let base = SLOT_LEN + ENTRY_HEADER + key.len() + chain.map_or(value.len(), |_| 8);
+        let base =
+            SLOT_LEN + ENTRY_HEADER + key.len() + chain.map_or(value.len(), |_| OVERFLOW_REF_LEN);
         let prefix = match self.current.len() {
             0 => key.len(),
             _ => self.current_prefix.min(common_prefix_len(self.current.key(0), key)),
@@ -171,7 +174,7 @@ impl<'a> Loader<'a> {
             return Ok(());
         }
         let held = std::mem::take(&mut self.held);
-        let parts: Vec<Parts<'_>> = held.parts(self.ts).collect();
+        let parts: Vec<Parts<'_>> = held.parts(self.ts, self.stamp).collect();
         let written = self.write_leaf(&parts);
         drop(parts);
         self.held = held;
@@ -225,7 +228,8 @@ impl<'a> Loader<'a> {
         let held = std::mem::take(&mut self.held);
         let current = std::mem::take(&mut self.current);
         let ts = self.ts;
-        let mut all: Vec<Parts<'_>> = held.parts(ts).chain(current.parts(ts)).collect();
+        let mut all: Vec<Parts<'_>> =
+            held.parts(ts, self.stamp).chain(current.parts(ts, self.stamp)).collect();
         if all.is_empty() {
             return Ok(None);
         }

@@ -65,6 +65,7 @@ impl<'a> Parts<'a> {
     pub(crate) fn child_stamp(&self) -> u64 {
         match self.payload {
             Payload::Page(stamp) => stamp,
+            Payload::Overflow { stamp, .. } => stamp,
             Payload::Bytes(bytes) => {
                 let mut word = [0u8; 8];
                 let n = bytes.len().min(8);
@@ -172,12 +173,7 @@ pub(crate) fn build(
         let key_at = at + ENTRY_HEADER;
         entry.write_key_from(prefix_len, &mut body[key_at..key_at + suffix_len]);
         let payload_at = key_at + suffix_len;
-        match entry.payload {
-            Payload::Bytes(b) => body[payload_at..payload_at + b.len()].copy_from_slice(b),
-            Payload::Page(id) => {
-                body[payload_at..payload_at + 8].copy_from_slice(&id.to_le_bytes())
-            }
-        }
+        entry.payload.write_to(&mut body[payload_at..payload_at + entry.payload.len()]);
         at = payload_at + entry.payload.len();
     }
     debug_assert_eq!(at, node.body().len());

@@ -49,12 +49,13 @@ impl Node {
         }
     }
 
-    /// Rewrites the first-page payload of overflow entry `i` of a leaf.
-    pub(crate) fn set_overflow_first(&mut self, i: usize, first: u64) {
-        let at = self.offset(i);
-        let suffix_len = self.suffix(i).len();
-        debug_assert_eq!(self.payload(i).len(), 8, "not an overflow entry");
-        self.set_u64(at + ENTRY_HEADER + suffix_len, first);
+    /// Rewrites the overflow reference of entry `i` of a leaf: the first page and the stamp
+    /// its chain was written with.
+    pub(crate) fn set_overflow(&mut self, i: usize, first: u64, stamp: u64) {
+        let at = self.offset(i) + ENTRY_HEADER + self.suffix(i).len();
+        debug_assert_eq!(self.payload(i).len(), super::OVERFLOW_REF_LEN, "not an overflow entry");
+        self.set_u64(at, first);
+        self.set_u64(at + 8, stamp);
     }
 
     /// Free bytes between the slot array and the heap.
@@ -100,14 +101,7 @@ impl Node {
         let data = at + ENTRY_HEADER;
         body[data..data + suffix.len()].copy_from_slice(suffix);
         let payload_at = data + suffix.len();
-        match payload {
-            Payload::Bytes(bytes) => {
-                body[payload_at..payload_at + bytes.len()].copy_from_slice(bytes)
-            }
-            Payload::Page(id) => {
-                body[payload_at..payload_at + 8].copy_from_slice(&id.to_le_bytes())
-            }
-        }
+        payload.write_to(&mut body[payload_at..payload_at + payload.len()]);
         let count = self.count();
         let slot = self.slots_start() + SLOT_LEN * i;
         let slots_end = self.slots_start() + SLOT_LEN * count;

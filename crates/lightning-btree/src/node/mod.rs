@@ -16,9 +16,10 @@
 //!
 //! Entry (both kinds): `suffix_len u16 | ts u64 | word u64 | suffix | payload`. In a leaf the
 //! word is `flags u8 | 0 u8 ×3 | value_len u32` and the payload is the inline value, the first
-//! overflow page (8 bytes), or nothing for a tombstone. In a branch the word is the page id of
-//! the child to the right of the separator and the payload is that child's *write stamp* (8
-//! bytes); the header's `leftmost` and `leftmost_stamp` fields hold the first child.
+//! overflow page and the chain's write stamp (8 + 8 bytes), or nothing for a tombstone. In a
+//! branch the word is the page id of the child to the right of the separator and the payload
+//! is that child's *write stamp* (8 bytes); the header's `leftmost` and `leftmost_stamp`
+//! fields hold the first child.
 //!
 //! A write stamp is the stamp of the checkpoint that wrote a page, kept in its page header's
 //! `lsn` field: the parent records the stamp its child was written with, so a lost write that
@@ -111,6 +112,8 @@ pub(crate) fn leaf_word(flags: u8, value_len: u32) -> u64 {
 
 /// Bytes of a branch entry's payload: the child's write stamp.
 pub(crate) const STAMP_LEN: usize = 8;
+/// Bytes of an overflow reference in a leaf: the first page, then the chain's write stamp.
+pub(crate) const OVERFLOW_REF_LEN: usize = 16;
 
 /// Payload length of an entry with `word`, in a leaf or a branch.
 #[inline]
@@ -122,7 +125,7 @@ pub(crate) fn payload_len(leaf: bool, word: u64) -> usize {
     if flags & FLAG_TOMBSTONE != 0 {
         0
     } else if flags & FLAG_OVERFLOW != 0 {
-        8
+        OVERFLOW_REF_LEN
     } else {
         (word >> 32) as usize
     }
@@ -133,8 +136,15 @@ pub(crate) fn payload_len(leaf: bool, word: u64) -> usize {
 pub(crate) enum Payload<'a> {
     /// Bytes copied as they are (an inline value, or nothing).
     Bytes(&'a [u8]),
-    /// A page or virtual id, written as 8 little-endian bytes.
+    /// A page or virtual id (or a stamp), written as 8 little-endian bytes.
     Page(u64),
+    /// An overflow reference: the first page (or virtual id) and the chain's write stamp.
+    Overflow {
+        /// First page, or the virtual id of a pending value.
+        first: u64,
+        /// The write stamp of the chain's pages (0 while pending).
+        stamp: u64,
+    },
 }
 
 impl Payload<'_> {
@@ -143,6 +153,19 @@ impl Payload<'_> {
         match self {
             Payload::Bytes(b) => b.len(),
             Payload::Page(_) => 8,
+            Payload::Overflow { .. } => OVERFLOW_REF_LEN,
+        }
+    }
+
+    /// Writes the payload into `out` (exactly [`Payload::len`] bytes).
+    pub(crate) fn write_to(&self, out: &mut [u8]) {
+        match *self {
+            Payload::Bytes(b) => out.copy_from_slice(b),
+            Payload::Page(id) => out.copy_from_slice(&id.to_le_bytes()),
+            Payload::Overflow { first, stamp } => {
+                out[..8].copy_from_slice(&first.to_le_bytes());
+                out[8..].copy_from_slice(&stamp.to_le_bytes());
+            }
         }
     }
 }
@@ -161,6 +184,8 @@ pub(crate) enum ValueRef<'a> {
         len: u32,
         /// First overflow page, or the virtual id of a pending value.
         first: u64,
+        /// The write stamp of every page of the chain (0 for a pending value).
+        stamp: u64,
     },
 }
 
@@ -384,8 +409,9 @@ impl Node {
         if flags & FLAG_TOMBSTONE != 0 {
             ValueRef::Tombstone
         } else if flags & FLAG_OVERFLOW != 0 {
-            let first = u64_at(self.payload(i), 0);
-            ValueRef::Overflow { len: (word >> 32) as u32, first }
+            let payload = self.payload(i);
+            let (first, stamp) = (u64_at(payload, 0), u64_at(payload, 8));
+            ValueRef::Overflow { len: (word >> 32) as u32, first, stamp }
         } else {
             ValueRef::Inline(self.payload(i))
         }

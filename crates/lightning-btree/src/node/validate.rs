@@ -11,8 +11,8 @@ use lightning_core_storage::page_manager::FIRST_DATA_PAGE;
 
 use super::{
     BRANCH, E_SUFFIX_LEN, E_WORD, ENTRY_HEADER, FLAG_OVERFLOW, FLAG_TOMBSTONE, GARBAGE, HEADER_LEN,
-    HEAP_START, KNOWN_FLAGS, LEAF, LEFTMOST, LEFTMOST_STAMP, LEVEL, Node, PREFIX_LEN, RESERVED,
-    S_HINT, S_OFFSET, SLOT_LEN, STAMP_LEN, hint_of, is_virtual,
+    HEAP_START, KNOWN_FLAGS, LEAF, LEFTMOST, LEFTMOST_STAMP, LEVEL, Node, OVERFLOW_REF_LEN,
+    PREFIX_LEN, RESERVED, S_HINT, S_OFFSET, SLOT_LEN, STAMP_LEN, hint_of, is_virtual,
 };
 use crate::{MAX_DEPTH, MAX_KEY_LEN, MAX_VALUE_LEN, key::cmp_internal};
 
@@ -149,11 +149,11 @@ fn leaf_payload(word: u64, body: &[u8], at: usize, page_count: u64) -> Result<us
     if flags & FLAG_OVERFLOW == 0 {
         return Ok(value_len);
     }
-    if value_len == 0 || at + 8 > body.len() {
+    if value_len == 0 || at + OVERFLOW_REF_LEN > body.len() {
         return Err("overflow reference out of place".into());
     }
     check_page_ref(u64_at(body, at), page_count, "overflow page")?;
-    Ok(8)
+    Ok(OVERFLOW_REF_LEN)
 }
 
 #[cfg(test)]

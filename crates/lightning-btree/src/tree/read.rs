@@ -54,9 +54,9 @@ impl TreeState {
             ValueRef::Overflow { first, .. } if is_virtual(first) => {
                 Some(self.blobs.get(&first).ok_or_else(|| dangling(first))?.to_vec())
             }
-            ValueRef::Overflow { len, first } => {
+            ValueRef::Overflow { len, first, stamp } => {
                 let mut value = Vec::new();
-                store.read_value(first, len as usize, &mut value)?;
+                store.read_value(first, len as usize, stamp, &mut value)?;
                 Some(value)
             }
         })
@@ -111,8 +111,8 @@ impl TreeState {
         match node.value(i) {
             ValueRef::Tombstone => {}
             ValueRef::Inline(value) => out.extend_from_slice(value),
-            ValueRef::Overflow { len, first } if !is_virtual(first) => {
-                store.read_value(first, len as usize, out)?;
+            ValueRef::Overflow { len, first, stamp } if !is_virtual(first) => {
+                store.read_value(first, len as usize, stamp, out)?;
             }
             ValueRef::Overflow { .. } => {
                 out.extend_from_slice(&self.value_of(store, node, i)?.unwrap_or_default());

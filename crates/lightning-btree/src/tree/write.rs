@@ -93,7 +93,7 @@ impl TreeState {
 
     /// Frees what the value of leaf entry `i` holds outside the leaf.
     pub(crate) fn release_value(&mut self, store: &Store, node: &Node, i: usize) {
-        if let ValueRef::Overflow { len, first } = node.value(i) {
+        if let ValueRef::Overflow { len, first, .. } = node.value(i) {
             self.release_overflow(store, len, first);
         }
     }
@@ -136,7 +136,10 @@ impl TreeState {
                 self.blobs.insert(blob, v.into());
                 self.blob_bytes += v.len() as u64;
                 self.counters.overflow_pages += store.geometry.overflow_pages(v.len());
-                (leaf_word(FLAG_OVERFLOW, v.len() as u32), Payload::Page(blob))
+                (
+                    leaf_word(FLAG_OVERFLOW, v.len() as u32),
+                    Payload::Overflow { first: blob, stamp: 0 },
+                )
             }
         };
         let garbage;
@@ -145,7 +148,7 @@ impl TreeState {
             let i = leaf.search(key, ts, false);
             let same = i < leaf.count() && leaf.ts(i) == ts && leaf.key_eq(i, key);
             let replaced = same.then(|| match leaf.value(i) {
-                ValueRef::Overflow { len, first } => Some((len, first)),
+                ValueRef::Overflow { len, first, .. } => Some((len, first)),
                 _ => None,
             });
             // An older version of the key follows the new one (here, or possibly in the next
