@@ -15,9 +15,48 @@ use std::ops::Range;
 use lightning_core_storage::page::PageFormat;
 
 use super::{
-    COUNT, E_SUFFIX_LEN, E_TS, E_WORD, ENTRY_HEADER, HEADER_LEN, HEAP_START, Node, PREFIX_LEN,
-    Payload, S_HINT, S_OFFSET, SLOT_LEN,
+    COUNT, E_SUFFIX_LEN, E_TS, E_WORD, ENTRY_HEADER, HEADER_LEN, HEAP_START, Node,
+    OVERFLOW_REF_LEN, PREFIX_LEN, S_HINT, S_OFFSET, SLOT_LEN,
 };
+
+/// An entry's payload while it is being written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    /// Bytes copied as they are (an inline value, or nothing).
+    Bytes(&'a [u8]),
+    /// A page or virtual id (or a stamp), written as 8 little-endian bytes.
+    Page(u64),
+    /// An overflow reference: the first page (or virtual id) and the chain's write stamp.
+    Overflow {
+        /// First page, or the virtual id of a pending value.
+        first: u64,
+        /// The write stamp of the chain's pages (0 while pending).
+        stamp: u64,
+    },
+}
+
+impl Payload<'_> {
+    /// Bytes the payload takes in the entry.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Payload::Bytes(b) => b.len(),
+            Payload::Page(_) => 8,
+            Payload::Overflow { .. } => OVERFLOW_REF_LEN,
+        }
+    }
+
+    /// Writes the payload into `out` (exactly [`Payload::len`] bytes).
+    pub(crate) fn write_to(&self, out: &mut [u8]) {
+        match *self {
+            Payload::Bytes(b) => out.copy_from_slice(b),
+            Payload::Page(id) => out.copy_from_slice(&id.to_le_bytes()),
+            Payload::Overflow { first, stamp } => {
+                out[..8].copy_from_slice(&first.to_le_bytes());
+                out[8..].copy_from_slice(&stamp.to_le_bytes());
+            }
+        }
+    }
+}
 
 /// One entry to be written: key = `head ++ tail`.
 #[derive(Debug, Clone, Copy)]

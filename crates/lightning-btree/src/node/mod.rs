@@ -31,6 +31,8 @@ pub(crate) mod edit;
 mod search;
 pub(crate) mod validate;
 
+pub(crate) use build::Payload;
+
 use lightning_core_storage::page::{Page, PageType};
 
 /// Page type of a leaf node.
@@ -128,45 +130,6 @@ pub(crate) fn payload_len(leaf: bool, word: u64) -> usize {
         OVERFLOW_REF_LEN
     } else {
         (word >> 32) as usize
-    }
-}
-
-/// An entry's payload while it is being written.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Payload<'a> {
-    /// Bytes copied as they are (an inline value, or nothing).
-    Bytes(&'a [u8]),
-    /// A page or virtual id (or a stamp), written as 8 little-endian bytes.
-    Page(u64),
-    /// An overflow reference: the first page (or virtual id) and the chain's write stamp.
-    Overflow {
-        /// First page, or the virtual id of a pending value.
-        first: u64,
-        /// The write stamp of the chain's pages (0 while pending).
-        stamp: u64,
-    },
-}
-
-impl Payload<'_> {
-    /// Bytes the payload takes in the entry.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Payload::Bytes(b) => b.len(),
-            Payload::Page(_) => 8,
-            Payload::Overflow { .. } => OVERFLOW_REF_LEN,
-        }
-    }
-
-    /// Writes the payload into `out` (exactly [`Payload::len`] bytes).
-    pub(crate) fn write_to(&self, out: &mut [u8]) {
-        match *self {
-            Payload::Bytes(b) => out.copy_from_slice(b),
-            Payload::Page(id) => out.copy_from_slice(&id.to_le_bytes()),
-            Payload::Overflow { first, stamp } => {
-                out[..8].copy_from_slice(&first.to_le_bytes());
-                out[8..].copy_from_slice(&stamp.to_le_bytes());
-            }
-        }
     }
 }
 
