@@ -47,6 +47,8 @@ pub struct CheckReport {
 }
 
 type Bound = Option<(Vec<u8>, u64)>;
+/// A node to visit: its id, the write stamp recorded for it, and its parent (`None`: the root).
+type Reference = (u64, u64, Option<u64>);
 
 struct Checker<'a> {
     store: &'a Store,
@@ -83,8 +85,8 @@ impl Checker<'_> {
     }
 
     /// The node `id`, validated and (for a page) carrying the write stamp `stamp` its parent
-    /// recorded; `None` (with a problem recorded) if it is bad.
-    fn node(&mut self, id: u64, stamp: u64) -> Result<Option<Node>> {
+    /// (`referrer`, for the report) recorded; `None` (with a problem recorded) if it is bad.
+    fn node(&mut self, id: u64, stamp: u64, referrer: &str) -> Result<Option<Node>> {
         if is_virtual(id) {
             let Some(dirty) = self.state.dirty.get(&id) else {
                 self.problem(self.location(id), "referenced but missing");
@@ -101,7 +103,13 @@ impl Checker<'_> {
         }
         self.own(id, "a tree node");
         match self.store.read_node(id).and_then(|node| {
-            self.store.check_stamp(node.stamp(), id, stamp)?;
+            self.store.check_stamp(node.stamp(), id, stamp).map_err(|e| match e {
+                CoreError::Corruption { what, location } => CoreError::Corruption {
+                    what: format!("{what}; referenced by {referrer}"),
+                    location,
+                },
+                other => other,
+            })?;
             Ok(node)
         }) {
             Ok(node) => {
@@ -126,10 +134,15 @@ impl Checker<'_> {
     }
 
     fn walk(&mut self) -> Result<()> {
-        let mut stack: Vec<(u64, u64, usize, Bound, Bound)> =
-            vec![(self.state.root, self.state.root_stamp, self.state.height - 1, None, None)];
-        while let Some((id, stamp, level, low, high)) = stack.pop() {
-            let Some(node) = self.node(id, stamp)? else { continue };
+        let root = (self.state.root, self.state.root_stamp, None);
+        let mut stack: Vec<(Reference, usize, Bound, Bound)> =
+            vec![(root, self.state.height - 1, None, None)];
+        while let Some(((id, stamp, parent), level, low, high)) = stack.pop() {
+            let referrer = match parent {
+                Some(parent) => self.location(parent),
+                None => "the meta record".to_string(),
+            };
+            let Some(node) = self.node(id, stamp, &referrer)? else { continue };
             let here = self.location(id);
             if usize::from(node.level()) != level {
                 self.problem(
@@ -171,7 +184,8 @@ impl Checker<'_> {
             for c in 0..=count {
                 let lo = if c == 0 { low.clone() } else { Some((node.key(c - 1), node.ts(c - 1))) };
                 let hi = if c == count { high.clone() } else { Some((node.key(c), node.ts(c))) };
-                stack.push((node.child(c), node.child_stamp(c), level - 1, lo, hi));
+                let child = (node.child(c), node.child_stamp(c), Some(id));
+                stack.push((child, level - 1, lo, hi));
             }
         }
         Ok(())

@@ -150,6 +150,7 @@ fn stale_pages_are_detected(types: &[u8]) {
             let error = engine.check().expect_err("check reports the stale page").to_string();
             let location = format!("{} page {id}", file().display());
             assert!(error.contains(&location), "check names page {id}: {error}");
+            assert!(error.contains("stale page"), "check says what is wrong: {error}");
         }
         engine.close().expect("close");
         put_back(&fs, *id, &last[*id as usize * PAGE..(*id as usize + 1) * PAGE]);
