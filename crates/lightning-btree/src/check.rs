@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use lightning_core_storage::{Error as CoreError, page_manager::FIRST_DATA_PAGE};
+use lightning_core_storage::{Error as CoreError, PageId, page_manager::FIRST_DATA_PAGE};
 
 use crate::{
     BTreeEngine, Result,
@@ -47,6 +47,8 @@ pub struct CheckReport {
 }
 
 type Bound = Option<(Vec<u8>, u64)>;
+/// A node to visit: its id, the write stamp recorded for it, and its parent (`None`: the root).
+type Reference = (u64, u64, Option<u64>);
 
 struct Checker<'a> {
     store: &'a Store,
@@ -82,8 +84,9 @@ impl Checker<'_> {
         if is_virtual(id) { format!("in-memory node {id:#x}") } else { self.store.location(id) }
     }
 
-    /// The node `id`, validated; `None` (with a problem recorded) if it is bad.
-    fn node(&mut self, id: u64) -> Result<Option<Node>> {
+    /// The node `id`, validated and (for a page) carrying the write stamp `stamp` its parent
+    /// (`referrer`, for the report) recorded; `None` (with a problem recorded) if it is bad.
+    fn node(&mut self, id: u64, stamp: u64, referrer: &str) -> Result<Option<Node>> {
         if is_virtual(id) {
             let Some(dirty) = self.state.dirty.get(&id) else {
                 self.problem(self.location(id), "referenced but missing");
@@ -99,7 +102,16 @@ impl Checker<'_> {
             return Ok(Some(node));
         }
         self.own(id, "a tree node");
-        match self.store.read_node(id) {
+        match self.store.read_node(id).and_then(|node| {
+            self.store.check_stamp(node.stamp(), id, stamp).map_err(|e| match e {
+                CoreError::Corruption { what, location } => CoreError::Corruption {
+                    what: format!("{what}; referenced by {referrer}"),
+                    location,
+                },
+                other => other,
+            })?;
+            Ok(node)
+        }) {
             Ok(node) => {
                 if self.store.cache.get(&id).is_some_and(|cached| *cached != node) {
                     self.problem(
@@ -122,10 +134,15 @@ impl Checker<'_> {
     }
 
     fn walk(&mut self) -> Result<()> {
-        let mut stack: Vec<(u64, usize, Bound, Bound)> =
-            vec![(self.state.root, self.state.height - 1, None, None)];
-        while let Some((id, level, low, high)) = stack.pop() {
-            let Some(node) = self.node(id)? else { continue };
+        let root = (self.state.root, self.state.root_stamp, None);
+        let mut stack: Vec<(Reference, usize, Bound, Bound)> =
+            vec![(root, self.state.height - 1, None, None)];
+        while let Some(((id, stamp, parent), level, low, high)) = stack.pop() {
+            let referrer = match parent {
+                Some(parent) => self.location(parent),
+                None => "the meta record".to_string(),
+            };
+            let Some(node) = self.node(id, stamp, &referrer)? else { continue };
             let here = self.location(id);
             if usize::from(node.level()) != level {
                 self.problem(
@@ -167,14 +184,15 @@ impl Checker<'_> {
             for c in 0..=count {
                 let lo = if c == 0 { low.clone() } else { Some((node.key(c - 1), node.ts(c - 1))) };
                 let hi = if c == count { high.clone() } else { Some((node.key(c), node.ts(c))) };
-                stack.push((node.child(c), level - 1, lo, hi));
+                let child = (node.child(c), node.child_stamp(c), Some(id));
+                stack.push((child, level - 1, lo, hi));
             }
         }
         Ok(())
     }
 
     fn check_value(&mut self, node: &Node, i: usize, here: &str) -> Result<()> {
-        let ValueRef::Overflow { len, first } = node.value(i) else { return Ok(()) };
+        let ValueRef::Overflow { len, first, stamp } = node.value(i) else { return Ok(()) };
         let len = len as usize;
         if is_virtual(first) {
             match self.state.blobs.get(&first) {
@@ -193,11 +211,31 @@ impl Checker<'_> {
             self.found.overflow_pages += self.store.geometry.overflow_pages(len);
             return Ok(());
         }
-        self.chain(first, len, "an overflow page", true)
+        self.chain(first, len, Some(stamp), "an overflow page", true)
     }
 
-    fn chain(&mut self, first: u64, len: usize, owner: &'static str, count: bool) -> Result<()> {
-        match overflow::chain_pages(&self.store.pm, first, len) {
+    /// Claims the pages of a chain for `owner`; a live chain (`stamp` given) must carry the
+    /// write stamp its leaf recorded on every page.
+    fn chain(
+        &mut self,
+        first: u64,
+        len: usize,
+        stamp: Option<u64>,
+        owner: &'static str,
+        count: bool,
+    ) -> Result<()> {
+        let pm = &self.store.pm;
+        let mut pages = Vec::new();
+        let read = |id: PageId| {
+            let page = pm.read_page(id)?;
+            if let Some(expected) = stamp {
+                self.store.check_stamp(page.lsn().0, id.0, expected)?;
+            }
+            Ok(page)
+        };
+        match overflow::walk_chain_with(pm, first, len, read, |id, _| pages.push(id))
+            .map(|()| pages)
+        {
             Ok(pages) => {
                 for page in pages {
                     self.own(page.0, owner);
@@ -219,7 +257,7 @@ impl Checker<'_> {
         for release in self.state.to_free.clone() {
             match release {
                 Release::Page(page) => self.own(page, "released"),
-                Release::Chain { first, len } => self.chain(first, len, "released", false)?,
+                Release::Chain { first, len } => self.chain(first, len, None, "released", false)?,
             }
         }
         let map = self.store.pm.space_map();

@@ -5,7 +5,8 @@
 //!    blobs, the pages to free, the counters and the checkpoint LSN.
 //! 2. **Write** (no tree lock: readers and writers run): each blob becomes an overflow chain;
 //!    each node, children first, is laid out canonically with its virtual references replaced
-//!    by the pages just written, and written to a freshly allocated page. The origins of the
+//!    by the pages just written (and the checkpoint's write stamp, see `node/mod.rs`), and
+//!    written to a freshly allocated page carrying that stamp. The origins of the
 //!    written nodes and the released space are freed — reusable only after this commit is
 //!    durable, which the page manager enforces. Then `PageManager::commit` syncs the data,
 //!    writes the inactive meta slot with the new root, and syncs again.
@@ -43,6 +44,10 @@ pub(crate) struct Snapshot {
     released: Vec<Release>,
     /// The root (virtual or page).
     root: u64,
+    /// The write stamp of the root if it is a page.
+    root_stamp: u64,
+    /// The write stamp of every page this checkpoint writes.
+    stamp: u64,
     /// The meta record, root to be filled in.
     meta: TreeMeta,
 }
@@ -103,13 +108,16 @@ impl TreeState {
         let nodes = order.iter().map(|id| (*id, Arc::clone(&self.dirty[id].node))).collect();
         let origins = self.dirty.values_mut().filter_map(|d| d.origin.take()).collect();
         let blobs = self.blobs.iter().map(|(id, b)| (*id, Arc::clone(b))).collect();
+        let stamp = self.take_stamp();
         Ok(Snapshot {
             nodes,
             blobs,
             origins,
             released: std::mem::take(&mut self.to_free),
             root: self.root,
-            meta: self.meta(0, lsn),
+            root_stamp: self.root_stamp,
+            stamp,
+            meta: self.meta(0, 0, stamp, lsn),
         })
     }
 
@@ -153,22 +161,25 @@ impl TreeState {
                 None => self.to_free.push(Release::Chain { first, len }),
             }
         }
+        let stamp = written.meta.generation;
         for live in self.dirty.values_mut() {
-            remap_references(&mut live.node, &swapped, &written.blob_pages);
+            remap_references(&mut live.node, &swapped, &written.blob_pages, stamp);
         }
         if let Some(&page) = swapped.get(&self.root) {
             self.root = page;
+            self.root_stamp = stamp;
         }
         Ok(())
     }
 }
 
-/// Rewrites references of `node` to swapped nodes and written blobs (copying it only if
-/// something changes).
+/// Rewrites references of `node` to swapped nodes (written with `stamp`) and written blobs
+/// (copying it only if something changes).
 fn remap_references(
     node: &mut Arc<Node>,
     pages: &HashMap<u64, u64>,
     blobs: &HashMap<u64, (u64, usize)>,
+    stamp: u64,
 ) {
     if node.is_leaf() {
         let targets: Vec<(usize, u64)> = (0..node.count())
@@ -181,7 +192,7 @@ fn remap_references(
         if !targets.is_empty() {
             let node = Arc::make_mut(node);
             for (i, page) in targets {
-                node.set_overflow_first(i, page);
+                node.set_overflow(i, page, stamp);
             }
         }
     } else {
@@ -190,7 +201,7 @@ fn remap_references(
         if !targets.is_empty() {
             let node = Arc::make_mut(node);
             for (c, page) in targets {
-                node.set_child(c, page);
+                node.set_child(c, page, stamp);
             }
         }
     }
@@ -200,7 +211,9 @@ fn remap_references(
 /// lock.
 pub(crate) fn write(store: &Store, snapshot: &Snapshot) -> Result<Written> {
     let pm = &store.pm;
-    let lsn = snapshot.meta.lsn;
+    // Every page of this checkpoint carries its write stamp in the page header's `lsn` field.
+    let stamp = snapshot.stamp;
+    let lsn = Lsn(stamp);
     let mut blob_pages = HashMap::with_capacity(snapshot.blobs.len());
     for (blob, data) in &snapshot.blobs {
         let chain = overflow::write_chain(pm, data, lsn)?;
@@ -213,7 +226,7 @@ pub(crate) fn write(store: &Store, snapshot: &Snapshot) -> Result<Written> {
         if !copy.is_canonical() {
             copy.compact();
         }
-        remap_in_place(&mut copy, &pages, &blob_pages)?;
+        remap_in_place(&mut copy, &pages, &blob_pages, stamp)?;
         let page_id = pm.allocate()?;
         let mut page = copy.into_page();
         page.set_id(page_id);
@@ -241,12 +254,12 @@ pub(crate) fn write(store: &Store, snapshot: &Snapshot) -> Result<Written> {
             }
         }
     }
-    let root = if is_virtual(snapshot.root) {
-        *pages.get(&snapshot.root).ok_or_else(|| dangling(snapshot.root))?
+    let (root, root_stamp) = if is_virtual(snapshot.root) {
+        (*pages.get(&snapshot.root).ok_or_else(|| dangling(snapshot.root))?, stamp)
     } else {
-        snapshot.root
+        (snapshot.root, snapshot.root_stamp)
     };
-    let meta = TreeMeta { root, ..snapshot.meta };
+    let meta = TreeMeta { root, root_stamp, ..snapshot.meta };
     pm.commit(&meta.encode())?;
     Ok(Written { pages, branches, blob_pages, meta })
 }
@@ -256,11 +269,13 @@ fn free(store: &Store, page: u64) -> Result<()> {
     store.pm.free(PageId(page))
 }
 
-/// Replaces the virtual references of a node about to be written.
+/// Replaces the virtual references of a node about to be written (its children were written
+/// with `stamp`).
 fn remap_in_place(
     node: &mut Node,
     pages: &HashMap<u64, u64>,
     blobs: &HashMap<u64, (u64, usize)>,
+    stamp: u64,
 ) -> Result<()> {
     if node.is_leaf() {
         for i in 0..node.count() {
@@ -268,14 +283,14 @@ fn remap_in_place(
                 && is_virtual(first)
             {
                 let page = blobs.get(&first).ok_or_else(|| dangling(first))?.0;
-                node.set_overflow_first(i, page);
+                node.set_overflow(i, page, stamp);
             }
         }
     } else {
         for c in 0..=node.count() {
             let child = node.child(c);
             if is_virtual(child) {
-                node.set_child(c, *pages.get(&child).ok_or_else(|| dangling(child))?);
+                node.set_child(c, *pages.get(&child).ok_or_else(|| dangling(child))?, stamp);
             }
         }
     }

@@ -42,7 +42,7 @@ impl<'s> Cursor<'s> {
         for level in (1..state.height).rev() {
             let node = cursor.top();
             let c = node.child_index(key, ts);
-            let child = state.lookup(store, node.child(c), level - 1)?;
+            let child = state.lookup_child(store, node, c, level - 1)?;
             cursor.set_top_index(c);
             cursor.path.push((child, 0));
         }
@@ -125,7 +125,7 @@ impl<'s> Cursor<'s> {
         while level > 0 {
             let node = self.top();
             let c = if last { node.count() } else { 0 };
-            let child = self.state.lookup(self.store, node.child(c), level - 1)?;
+            let child = self.state.lookup_child(self.store, node, c, level - 1)?;
             self.set_top_index(c);
             let index = if last { child.count() } else { 0 };
             self.path.push((child, index));
@@ -148,7 +148,7 @@ impl<'s> Cursor<'s> {
             self.path[depth].1 += 1;
             let level = self.state.height - 1 - depth;
             let (node, c) = &self.path[depth];
-            let child = self.state.lookup(self.store, node.child(*c), level - 1)?;
+            let child = self.state.lookup_child(self.store, node, *c, level - 1)?;
             self.path.push((child, 0));
             self.descend_edge(false)?;
             if self.top().count() > 0 {
@@ -168,7 +168,7 @@ impl<'s> Cursor<'s> {
             self.path[depth].1 -= 1;
             let level = self.state.height - 1 - depth;
             let (node, c) = &self.path[depth];
-            let child = self.state.lookup(self.store, node.child(*c), level - 1)?;
+            let child = self.state.lookup_child(self.store, node, *c, level - 1)?;
             let index = child.count();
             self.path.push((child, index));
             self.descend_edge(true)?;

@@ -8,7 +8,7 @@ use lightning_security::DataKey;
 
 use crate::{
     Error, MAX_KEY_LEN, Result,
-    node::{ENTRY_HEADER, HEADER_LEN, SLOT_LEN},
+    node::{ENTRY_HEADER, HEADER_LEN, OVERFLOW_REF_LEN, SLOT_LEN},
     overflow,
 };
 
@@ -95,7 +95,7 @@ pub(crate) struct Geometry {
 }
 
 /// The largest leaf or branch entry, slot included: a maximal key and an overflow reference.
-pub(crate) const MAX_ENTRY: usize = SLOT_LEN + ENTRY_HEADER + MAX_KEY_LEN + 8;
+pub(crate) const MAX_ENTRY: usize = SLOT_LEN + ENTRY_HEADER + MAX_KEY_LEN + OVERFLOW_REF_LEN;
 
 /// Node capacity of the smallest (encrypted) page.
 const MIN_CAPACITY: usize = MIN_PAGE_SIZE - 32 - SEAL_OVERHEAD - HEADER_LEN;

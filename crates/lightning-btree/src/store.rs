@@ -139,6 +139,21 @@ impl Store {
         self.pm.stats().page_count
     }
 
+    /// `Corruption` unless page `id`, read from disk with write stamp `found`, carries the
+    /// stamp its referrer (parent node, leaf entry or meta record) recorded: `expected`.
+    pub(crate) fn check_stamp(&self, found: u64, id: u64, expected: u64) -> Result<()> {
+        if found == expected {
+            return Ok(());
+        }
+        Err(Error::corruption(
+            format!(
+                "stale page: written with stamp {found:#x} where its referrer expects \
+                 {expected:#x} (a lost or misdirected write left an older version)"
+            ),
+            self.location(id),
+        ))
+    }
+
     /// Reads and validates node `id` without the cache (for `check`).
     pub(crate) fn read_node(&self, id: u64) -> Result<Node> {
         self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
@@ -149,20 +164,29 @@ impl Store {
         Ok(node)
     }
 
-    /// Appends the `len`-byte value of the overflow chain at `first` to `out`. A chain of at
-    /// most an eighth of the cache is read through the cache (a repeated read of it costs no
-    /// I/O); a larger one from the file, so that one value cannot flush the cache.
+    /// Appends the `len`-byte value of the overflow chain at `first`, written with `stamp`, to
+    /// `out`. A chain of at most an eighth of the cache is read through the cache (a repeated
+    /// read of it costs no I/O); a larger one from the file, so that one value cannot flush the
+    /// cache. Every page read from disk must carry `stamp` (as nodes do, see [`Store::load`]).
     /// REQUIRES: the chain is live (the tree lock is held and a live leaf references it).
-    pub(crate) fn read_value(&self, first: u64, len: usize, out: &mut Vec<u8>) -> Result<()> {
+    pub(crate) fn read_value(
+        &self,
+        first: u64,
+        len: usize,
+        stamp: u64,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
         out.reserve(len);
         let pages = self.geometry.overflow_pages(len) as usize;
         let cached =
             pages.saturating_mul(self.geometry.page_size) <= self.cache.capacity_bytes() / 8;
         let visit = |_, data: &[u8]| out.extend_from_slice(data);
         if !cached {
-            let read = |id| {
+            let read = |id: PageId| {
                 self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
-                self.pm.read_page(id)
+                let page = self.pm.read_page(id)?;
+                self.check_stamp(page.lsn().0, id.0, stamp)?;
+                Ok(page)
             };
             return overflow::walk_chain_with(&self.pm, first, len, read, visit);
         }
@@ -172,6 +196,7 @@ impl Store {
                 .get_or_load(&id.0, || {
                     self.counters.pages_read.fetch_add(1, Ordering::Relaxed);
                     let page = self.pm.read_page(id)?;
+                    self.check_stamp(page.lsn().0, id.0, stamp)?;
                     Ok((Node::from_page(page), self.geometry.page_size))
                 })
                 .map_err(|e| clone_error(&e))?;
@@ -180,11 +205,23 @@ impl Store {
         overflow::walk_chain_with(&self.pm, first, len, read, visit)
     }
 
-    /// Node `id` at tree `level`, through the cache.
-    pub(crate) fn load(&self, id: u64, level: usize) -> Result<Arc<Node>> {
+    /// Node `id` at tree `level`, through the cache. A page read from disk (a cache miss) must
+    /// carry the write stamp its parent recorded, given by `stamp` (called only on a miss):
+    /// an older valid page left at `id` by a lost write is `Corruption`, never current data. A
+    /// cached node was checked when it was read or written, so a hit costs nothing more.
+    pub(crate) fn load(
+        &self,
+        id: u64,
+        stamp: impl FnOnce() -> u64,
+        level: usize,
+    ) -> Result<Arc<Node>> {
         let node = self
             .cache
-            .get_or_load(&id, || self.read_node(id).map(|n| (n, self.geometry.page_size)))
+            .get_or_load(&id, || {
+                let node = self.read_node(id)?;
+                self.check_stamp(node.stamp(), id, stamp())?;
+                Ok((node, self.geometry.page_size))
+            })
             .map_err(|e| clone_error(&e))?;
         // The cache also holds overflow pages (read through `read_value`): a branch that
         // points at one is damaged.

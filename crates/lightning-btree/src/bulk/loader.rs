@@ -11,7 +11,7 @@ use crate::{
     key::{common_prefix_len, separator},
     meta::Counters,
     node::{
-        ENTRY_HEADER, FLAG_OVERFLOW, HEADER_LEN, Node, Payload, SLOT_LEN,
+        ENTRY_HEADER, FLAG_OVERFLOW, HEADER_LEN, Node, OVERFLOW_REF_LEN, Payload, SLOT_LEN,
         build::{Parts, branch_split_point, build, common_prefix, leaf_split_point, node_size},
         leaf_word,
     },
@@ -51,10 +51,12 @@ impl LeafBuf {
         &self.bytes[self.entries[i].key.clone()]
     }
 
-    fn parts(&self, ts: u64) -> impl Iterator<Item = Parts<'_>> {
+    /// The entries as parts, overflow chains written with `stamp`.
+    fn parts(&self, ts: u64, stamp: u64) -> impl Iterator<Item = Parts<'_>> {
         self.entries.iter().map(move |e| {
-            let payload =
-                e.chain.map_or(Payload::Bytes(&self.bytes[e.inline.clone()]), Payload::Page);
+            let payload = e.chain.map_or(Payload::Bytes(&self.bytes[e.inline.clone()]), |first| {
+                Payload::Overflow { first, stamp }
+            });
             Parts::new(&self.bytes[e.key.clone()], ts, e.word, payload)
         })
     }
@@ -84,6 +86,8 @@ pub(crate) struct Loaded {
     /// The written branch nodes, to pin.
     pub(crate) branches: Vec<(u64, Arc<Node>)>,
     pub(crate) root: u64,
+    /// The write stamp of every page of the load.
+    pub(crate) root_stamp: u64,
     pub(crate) height: usize,
     pub(crate) counters: Counters,
 }
@@ -92,7 +96,8 @@ pub(crate) struct Loaded {
 pub(crate) struct Loader<'a> {
     store: &'a Store,
     ts: u64,
-    lsn: Lsn,
+    /// The write stamp of every page written (in the page header's `lsn` field).
+    stamp: u64,
     capacity: usize,
     pub(crate) allocated: Vec<PageId>,
     held: LeafBuf,
@@ -106,11 +111,11 @@ pub(crate) struct Loader<'a> {
 }
 
 impl<'a> Loader<'a> {
-    pub(crate) fn new(store: &'a Store, ts: Timestamp, lsn: Lsn) -> Loader<'a> {
+    pub(crate) fn new(store: &'a Store, ts: Timestamp, stamp: u64) -> Loader<'a> {
         Loader {
             store,
             ts: ts.0,
-            lsn,
+            stamp,
             capacity: store.format.body_len() - HEADER_LEN,
             allocated: Vec::new(),
             held: LeafBuf::default(),
@@ -135,13 +140,14 @@ impl<'a> Loader<'a> {
         let (word, chain) = if self.store.geometry.inline(key.len(), value.len()) {
             (leaf_word(0, value.len() as u32), None)
         } else {
-            let pages = overflow::write_chain(&self.store.pm, value, self.lsn)?;
+            let pages = overflow::write_chain(&self.store.pm, value, Lsn(self.stamp))?;
             self.counters.overflow_pages += pages.len() as u64;
             let first = pages[0].0;
             self.allocated.extend(pages);
             (leaf_word(FLAG_OVERFLOW, value.len() as u32), Some(first))
         };
-        let base = SLOT_LEN + ENTRY_HEADER + key.len() + chain.map_or(value.len(), |_| 8);
+        let base =
+            SLOT_LEN + ENTRY_HEADER + key.len() + chain.map_or(value.len(), |_| OVERFLOW_REF_LEN);
         let prefix = match self.current.len() {
             0 => key.len(),
             _ => self.current_prefix.min(common_prefix_len(self.current.key(0), key)),
@@ -168,7 +174,7 @@ impl<'a> Loader<'a> {
             return Ok(());
         }
         let held = std::mem::take(&mut self.held);
-        let parts: Vec<Parts<'_>> = held.parts(self.ts).collect();
+        let parts: Vec<Parts<'_>> = held.parts(self.ts, self.stamp).collect();
         let written = self.write_leaf(&parts);
         drop(parts);
         self.held = held;
@@ -176,7 +182,7 @@ impl<'a> Loader<'a> {
     }
 
     fn write_leaf(&mut self, parts: &[Parts<'_>]) -> Result<()> {
-        let node = build(&self.store.format, 0, 0, parts);
+        let node = build(&self.store.format, 0, 0, 0, parts);
         let (first, last) = (&parts[0], &parts[parts.len() - 1]);
         let low = self
             .last_of_previous
@@ -196,7 +202,7 @@ impl<'a> Loader<'a> {
         self.allocated.push(id);
         let mut page = node.into_page();
         page.set_id(id);
-        page.set_lsn(self.lsn);
+        page.set_lsn(Lsn(self.stamp));
         self.store.pm.write_page(&page)?;
         // Leaves are read back on demand (a load larger than the cache would only churn it);
         // branches join the hot set when the tree is installed.
@@ -222,7 +228,8 @@ impl<'a> Loader<'a> {
         let held = std::mem::take(&mut self.held);
         let current = std::mem::take(&mut self.current);
         let ts = self.ts;
-        let mut all: Vec<Parts<'_>> = held.parts(ts).chain(current.parts(ts)).collect();
+        let mut all: Vec<Parts<'_>> =
+            held.parts(ts, self.stamp).chain(current.parts(ts, self.stamp)).collect();
         if all.is_empty() {
             return Ok(None);
         }
@@ -246,7 +253,13 @@ impl<'a> Loader<'a> {
             height += 1;
         }
         let branches = std::mem::take(&mut self.branches);
-        let loaded = Loaded { branches, root: level[0].page, height, counters: self.counters };
+        let loaded = Loaded {
+            branches,
+            root: level[0].page,
+            root_stamp: self.stamp,
+            height,
+            counters: self.counters,
+        };
         Ok(Some(loaded))
     }
 
@@ -255,7 +268,7 @@ impl<'a> Loader<'a> {
         let entries: Vec<Parts<'_>> = children[1..]
             .iter()
             .filter_map(|c| {
-                c.low.as_ref().map(|(key, ts)| Parts::new(key, *ts, c.page, Payload::Bytes(&[])))
+                c.low.as_ref().map(|(key, ts)| Parts::branch(key, *ts, c.page, self.stamp))
             })
             .collect();
         if entries.len() + 1 != children.len() {
@@ -290,7 +303,7 @@ impl<'a> Loader<'a> {
         }
         let mut placed = Vec::with_capacity(groups.len());
         for (leftmost, low, s, e) in groups {
-            let node = build(&self.store.format, level, leftmost, &entries[s..e]);
+            let node = build(&self.store.format, level, leftmost, self.stamp, &entries[s..e]);
             self.counters.branch_pages += 1;
             let page = self.write_node(node)?;
             placed.push(Placed { page, low: low.map(|p| (p.key(), p.ts)) });

@@ -38,7 +38,8 @@ impl BTreeEngine {
         if let Some(e) = not_empty(&shared.tree.read()) {
             return Err(e);
         }
-        let mut loader = Loader::new(&shared.store, commit_ts, lsn);
+        let stamp = shared.tree.write().take_stamp();
+        let mut loader = Loader::new(&shared.store, commit_ts, stamp);
         let mut count = 0u64;
         let load = || -> Result<Option<Loaded>> {
             for (key, value) in sorted {
@@ -77,6 +78,7 @@ impl BTreeEngine {
                 let old_root = state.root;
                 state.release_node(&shared.store, old_root);
                 state.root = loaded.root;
+                state.root_stamp = loaded.root_stamp;
                 state.height = loaded.height;
                 state.counters = loaded.counters;
                 for (page, node) in loaded.branches {

@@ -15,9 +15,48 @@ use std::ops::Range;
 use lightning_core_storage::page::PageFormat;
 
 use super::{
-    COUNT, E_SUFFIX_LEN, E_TS, E_WORD, ENTRY_HEADER, HEADER_LEN, HEAP_START, Node, PREFIX_LEN,
-    Payload, S_HINT, S_OFFSET, SLOT_LEN,
+    COUNT, E_SUFFIX_LEN, E_TS, E_WORD, ENTRY_HEADER, HEADER_LEN, HEAP_START, Node,
+    OVERFLOW_REF_LEN, PREFIX_LEN, S_HINT, S_OFFSET, SLOT_LEN,
 };
+
+/// An entry's payload while it is being written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Payload<'a> {
+    /// Bytes copied as they are (an inline value, or nothing).
+    Bytes(&'a [u8]),
+    /// A page or virtual id (or a stamp), written as 8 little-endian bytes.
+    Page(u64),
+    /// An overflow reference: the first page (or virtual id) and the chain's write stamp.
+    Overflow {
+        /// First page, or the virtual id of a pending value.
+        first: u64,
+        /// The write stamp of the chain's pages (0 while pending).
+        stamp: u64,
+    },
+}
+
+impl Payload<'_> {
+    /// Bytes the payload takes in the entry.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Payload::Bytes(b) => b.len(),
+            Payload::Page(_) => 8,
+            Payload::Overflow { .. } => OVERFLOW_REF_LEN,
+        }
+    }
+
+    /// Writes the payload into `out` (exactly [`Payload::len`] bytes).
+    pub(crate) fn write_to(&self, out: &mut [u8]) {
+        match *self {
+            Payload::Bytes(b) => out.copy_from_slice(b),
+            Payload::Page(id) => out.copy_from_slice(&id.to_le_bytes()),
+            Payload::Overflow { first, stamp } => {
+                out[..8].copy_from_slice(&first.to_le_bytes());
+                out[8..].copy_from_slice(&stamp.to_le_bytes());
+            }
+        }
+    }
+}
 
 /// One entry to be written: key = `head ++ tail`.
 #[derive(Debug, Clone, Copy)]
@@ -40,8 +79,7 @@ impl<'a> Parts<'a> {
 
     /// Entry `i` of `node`, as stored.
     pub(crate) fn of(node: &'a Node, i: usize) -> Self {
-        let payload =
-            if node.is_leaf() { Payload::Bytes(node.payload(i)) } else { Payload::Bytes(&[]) };
+        let payload = Payload::Bytes(node.payload(i));
         Parts {
             head: node.prefix(),
             tail: node.suffix(i),
@@ -51,9 +89,29 @@ impl<'a> Parts<'a> {
         }
     }
 
-    /// The same entry with another word (a branch entry given another child).
-    pub(crate) fn with_word(self, word: u64) -> Self {
-        Parts { word, ..self }
+    /// A branch entry: separator `(key, ts)` with child page or virtual id `child`, written
+    /// with `stamp` (0 for a virtual child).
+    pub(crate) fn branch(key: &'a [u8], ts: u64, child: u64, stamp: u64) -> Self {
+        Parts::new(key, ts, child, Payload::Page(stamp))
+    }
+
+    /// The same branch entry given another child and its stamp.
+    pub(crate) fn with_child(self, child: u64, stamp: u64) -> Self {
+        Parts { word: child, payload: Payload::Page(stamp), ..self }
+    }
+
+    /// The child stamp of a branch entry (its payload).
+    pub(crate) fn child_stamp(&self) -> u64 {
+        match self.payload {
+            Payload::Page(stamp) => stamp,
+            Payload::Overflow { stamp, .. } => stamp,
+            Payload::Bytes(bytes) => {
+                let mut word = [0u8; 8];
+                let n = bytes.len().min(8);
+                word[..n].copy_from_slice(&bytes[..n]);
+                u64::from_le_bytes(word)
+            }
+        }
     }
 
     /// Length of the whole key.
@@ -109,10 +167,17 @@ pub(crate) fn node_size(entries: &[Parts<'_>]) -> usize {
     prefix + entries.iter().map(|e| e.base_size() - prefix).sum::<usize>()
 }
 
-/// Builds a node holding `entries` (sorted), with `leftmost` as the first child of a branch.
+/// Builds a node holding `entries` (sorted), with `leftmost` (written with `leftmost_stamp`)
+/// as the first child of a branch.
 ///
 /// REQUIRES: `node_size(entries) <= capacity` (checked in debug builds).
-pub(crate) fn build(format: &PageFormat, level: u8, leftmost: u64, entries: &[Parts<'_>]) -> Node {
+pub(crate) fn build(
+    format: &PageFormat,
+    level: u8,
+    leftmost: u64,
+    leftmost_stamp: u64,
+    entries: &[Parts<'_>],
+) -> Node {
     let mut node = Node::empty(format, level);
     debug_assert!(node_size(entries) <= node.capacity(), "built node overflows");
     let prefix_len = match (entries.first(), entries.last()) {
@@ -125,7 +190,7 @@ pub(crate) fn build(format: &PageFormat, level: u8, leftmost: u64, entries: &[Pa
         node.body_mut()[HEADER_LEN..HEADER_LEN + prefix_len].copy_from_slice(&prefix);
     }
     node.set_u16(PREFIX_LEN, prefix_len);
-    node.set_leftmost(leftmost);
+    node.set_leftmost(leftmost, leftmost_stamp);
     let heap_bytes: usize = entries.iter().map(|e| e.base_size() - SLOT_LEN - prefix_len).sum();
     let mut at = node.body().len() - heap_bytes;
     node.set_u16(HEAP_START, at);
@@ -147,12 +212,7 @@ pub(crate) fn build(format: &PageFormat, level: u8, leftmost: u64, entries: &[Pa
         let key_at = at + ENTRY_HEADER;
         entry.write_key_from(prefix_len, &mut body[key_at..key_at + suffix_len]);
         let payload_at = key_at + suffix_len;
-        match entry.payload {
-            Payload::Bytes(b) => body[payload_at..payload_at + b.len()].copy_from_slice(b),
-            Payload::Page(id) => {
-                body[payload_at..payload_at + 8].copy_from_slice(&id.to_le_bytes())
-            }
-        }
+        entry.payload.write_to(&mut body[payload_at..payload_at + entry.payload.len()]);
         at = payload_at + entry.payload.len();
     }
     debug_assert_eq!(at, node.body().len());
@@ -231,7 +291,7 @@ mod tests {
             .iter()
             .map(|k| Parts::new(k, 7, leaf_word(0, 5), Payload::Bytes(&value)))
             .collect();
-        let node = build(&format(), 0, 0, &parts);
+        let node = build(&format(), 0, 0, 0, &parts);
         assert_eq!(node.prefix(), b"user:00");
         assert_eq!(node.used(), node_size(&parts));
         for (i, key) in keys.iter().enumerate() {
@@ -240,7 +300,7 @@ mod tests {
         }
         // Rebuilding from a node's own entries with another prefix keeps the keys.
         let again: Vec<Parts<'_>> = (10..20).map(|i| Parts::of(&node, i)).collect();
-        let half = build(&format(), 0, 0, &again);
+        let half = build(&format(), 0, 0, 0, &again);
         assert_eq!(half.prefix(), b"user:001");
         assert_eq!(half.key(3), b"user:0013");
     }
@@ -264,8 +324,7 @@ mod tests {
     #[test]
     fn branch_split_keeps_an_entry_on_each_side() {
         let keys: Vec<Vec<u8>> = (0..3u8).map(|i| vec![i; 5000]).collect();
-        let parts: Vec<Parts<'_>> =
-            keys.iter().map(|k| Parts::new(k, 1, 99, Payload::Bytes(&[]))).collect();
+        let parts: Vec<Parts<'_>> = keys.iter().map(|k| Parts::branch(k, 1, 99, 0)).collect();
         assert_eq!(branch_split_point(&parts, 16000), Some(1));
         assert_eq!(branch_split_point(&parts[..2], 16000), None, "two entries cannot split");
         assert_eq!(branch_split_point(&parts, 4000), None, "no side fits");

@@ -8,7 +8,7 @@ use lightning_core_storage::{PageId, page::PageFormat};
 
 use super::{
     BRANCH, COUNT, E_SUFFIX_LEN, E_TS, E_WORD, ENTRY_HEADER, GARBAGE, HEAP_START, LEAF, LEFTMOST,
-    LEVEL, Node, PREFIX_LEN, Payload, S_HINT, S_OFFSET, SLOT_LEN, hint_of,
+    LEFTMOST_STAMP, LEVEL, Node, PREFIX_LEN, Payload, S_HINT, S_OFFSET, SLOT_LEN, hint_of,
 };
 
 impl Node {
@@ -31,27 +31,31 @@ impl Node {
         self.body_mut()[at..at + 8].copy_from_slice(&value.to_le_bytes());
     }
 
-    /// Sets the first child of a branch.
-    pub(crate) fn set_leftmost(&mut self, id: u64) {
+    /// Sets the first child of a branch and the stamp it was written with.
+    pub(crate) fn set_leftmost(&mut self, id: u64, stamp: u64) {
         self.set_u64(LEFTMOST, id);
+        self.set_u64(LEFTMOST_STAMP, stamp);
     }
 
-    /// Sets child `c` of a branch.
-    pub(crate) fn set_child(&mut self, c: usize, id: u64) {
+    /// Sets child `c` of a branch and the stamp it was written with (0 for a virtual child).
+    pub(crate) fn set_child(&mut self, c: usize, id: u64, stamp: u64) {
         if c == 0 {
-            self.set_leftmost(id);
+            self.set_leftmost(id, stamp);
         } else {
-            let at = self.offset(c - 1) + E_WORD;
-            self.set_u64(at, id);
+            let at = self.offset(c - 1);
+            let suffix_len = self.suffix(c - 1).len();
+            self.set_u64(at + E_WORD, id);
+            self.set_u64(at + ENTRY_HEADER + suffix_len, stamp);
         }
     }
 
-    /// Rewrites the first-page payload of overflow entry `i` of a leaf.
-    pub(crate) fn set_overflow_first(&mut self, i: usize, first: u64) {
-        let at = self.offset(i);
-        let suffix_len = self.suffix(i).len();
-        debug_assert_eq!(self.payload(i).len(), 8, "not an overflow entry");
-        self.set_u64(at + ENTRY_HEADER + suffix_len, first);
+    /// Rewrites the overflow reference of entry `i` of a leaf: the first page and the stamp
+    /// its chain was written with.
+    pub(crate) fn set_overflow(&mut self, i: usize, first: u64, stamp: u64) {
+        let at = self.offset(i) + ENTRY_HEADER + self.suffix(i).len();
+        debug_assert_eq!(self.payload(i).len(), super::OVERFLOW_REF_LEN, "not an overflow entry");
+        self.set_u64(at, first);
+        self.set_u64(at + 8, stamp);
     }
 
     /// Free bytes between the slot array and the heap.
@@ -97,14 +101,7 @@ impl Node {
         let data = at + ENTRY_HEADER;
         body[data..data + suffix.len()].copy_from_slice(suffix);
         let payload_at = data + suffix.len();
-        match payload {
-            Payload::Bytes(bytes) => {
-                body[payload_at..payload_at + bytes.len()].copy_from_slice(bytes)
-            }
-            Payload::Page(id) => {
-                body[payload_at..payload_at + 8].copy_from_slice(&id.to_le_bytes())
-            }
-        }
+        payload.write_to(&mut body[payload_at..payload_at + payload.len()]);
         let count = self.count();
         let slot = self.slots_start() + SLOT_LEN * i;
         let slots_end = self.slots_start() + SLOT_LEN * count;

@@ -16,14 +16,22 @@
 //!
 //! Entry (both kinds): `suffix_len u16 | ts u64 | word u64 | suffix | payload`. In a leaf the
 //! word is `flags u8 | 0 u8 ×3 | value_len u32` and the payload is the inline value, the first
-//! overflow page (8 bytes), or nothing for a tombstone. In a branch the word is the page id of
-//! the child to the right of the separator and there is no payload; the header's `leftmost`
-//! field holds the first child.
+//! overflow page and the chain's write stamp (8 + 8 bytes), or nothing for a tombstone. In a
+//! branch the word is the page id of the child to the right of the separator and the payload
+//! is that child's *write stamp* (8 bytes); the header's `leftmost` and `leftmost_stamp`
+//! fields hold the first child.
+//!
+//! A write stamp is the stamp of the checkpoint that wrote a page, kept in its page header's
+//! `lsn` field: the parent records the stamp its child was written with, so a lost write that
+//! leaves an older valid page at the child's id is detected on read (see `Store::load`). A
+//! virtual (dirty) child has stamp 0 until a checkpoint writes it.
 
 pub(crate) mod build;
 pub(crate) mod edit;
 mod search;
 pub(crate) mod validate;
+
+pub(crate) use build::Payload;
 
 use lightning_core_storage::page::{Page, PageType};
 
@@ -48,8 +56,10 @@ pub(crate) const LEVEL: usize = PREFIX_LEN + 2;
 pub(crate) const RESERVED: usize = LEVEL + 1;
 /// Node header: the first child of a branch, zero in a leaf (u64).
 pub(crate) const LEFTMOST: usize = RESERVED + 7;
+/// Node header: the write stamp of the first child of a branch, zero in a leaf (u64).
+pub(crate) const LEFTMOST_STAMP: usize = LEFTMOST + 8;
 /// Length of the node header; the prefix follows.
-pub(crate) const HEADER_LEN: usize = LEFTMOST + 8;
+pub(crate) const HEADER_LEN: usize = LEFTMOST_STAMP + 8;
 
 /// Entry: length of the key suffix (u16).
 pub(crate) const E_SUFFIX_LEN: usize = 0;
@@ -66,7 +76,7 @@ pub(crate) const S_HINT: usize = S_OFFSET + 2;
 /// Bytes of one slot.
 pub(crate) const SLOT_LEN: usize = S_HINT + 4;
 
-const _: () = assert!(HEADER_LEN == 24, "node header is 24 bytes");
+const _: () = assert!(HEADER_LEN == 32, "node header is 32 bytes");
 const _: () = assert!(ENTRY_HEADER == 18, "entry header is 18 bytes");
 const _: () = assert!(SLOT_LEN == 6, "a slot is 6 bytes");
 
@@ -102,38 +112,24 @@ pub(crate) fn leaf_word(flags: u8, value_len: u32) -> u64 {
     u64::from(flags) | (u64::from(value_len) << 32)
 }
 
+/// Bytes of a branch entry's payload: the child's write stamp.
+pub(crate) const STAMP_LEN: usize = 8;
+/// Bytes of an overflow reference in a leaf: the first page, then the chain's write stamp.
+pub(crate) const OVERFLOW_REF_LEN: usize = 16;
+
 /// Payload length of an entry with `word`, in a leaf or a branch.
 #[inline]
 pub(crate) fn payload_len(leaf: bool, word: u64) -> usize {
     if !leaf {
-        return 0;
+        return STAMP_LEN;
     }
     let flags = word as u8;
     if flags & FLAG_TOMBSTONE != 0 {
         0
     } else if flags & FLAG_OVERFLOW != 0 {
-        8
+        OVERFLOW_REF_LEN
     } else {
         (word >> 32) as usize
-    }
-}
-
-/// An entry's payload while it is being written.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Payload<'a> {
-    /// Bytes copied as they are (an inline value, or nothing).
-    Bytes(&'a [u8]),
-    /// A page or virtual id, written as 8 little-endian bytes.
-    Page(u64),
-}
-
-impl Payload<'_> {
-    /// Bytes the payload takes in the entry.
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Payload::Bytes(b) => b.len(),
-            Payload::Page(_) => 8,
-        }
     }
 }
 
@@ -151,6 +147,8 @@ pub(crate) enum ValueRef<'a> {
         len: u32,
         /// First overflow page, or the virtual id of a pending value.
         first: u64,
+        /// The write stamp of every page of the chain (0 for a pending value).
+        stamp: u64,
     },
 }
 
@@ -326,6 +324,18 @@ impl Node {
         if c == 0 { self.leftmost() } else { self.word(c - 1) }
     }
 
+    /// The write stamp child `c` of a branch was written with (0 for a virtual child).
+    #[inline]
+    pub(crate) fn child_stamp(&self, c: usize) -> u64 {
+        if c == 0 { u64_at(self.body(), LEFTMOST_STAMP) } else { u64_at(self.payload(c - 1), 0) }
+    }
+
+    /// The write stamp of this node's page as read from disk (the page header's `lsn`).
+    #[inline]
+    pub(crate) fn stamp(&self) -> u64 {
+        self.page.lsn().0
+    }
+
     /// The full key of entry `i`.
     pub(crate) fn key(&self, i: usize) -> Vec<u8> {
         let mut key = Vec::with_capacity(self.prefix().len() + self.suffix(i).len());
@@ -362,8 +372,9 @@ impl Node {
         if flags & FLAG_TOMBSTONE != 0 {
             ValueRef::Tombstone
         } else if flags & FLAG_OVERFLOW != 0 {
-            let first = u64_at(self.payload(i), 0);
-            ValueRef::Overflow { len: (word >> 32) as u32, first }
+            let payload = self.payload(i);
+            let (first, stamp) = (u64_at(payload, 0), u64_at(payload, 8));
+            ValueRef::Overflow { len: (word >> 32) as u32, first, stamp }
         } else {
             ValueRef::Inline(self.payload(i))
         }

@@ -11,8 +11,8 @@ use lightning_core_storage::page_manager::FIRST_DATA_PAGE;
 
 use super::{
     BRANCH, E_SUFFIX_LEN, E_WORD, ENTRY_HEADER, FLAG_OVERFLOW, FLAG_TOMBSTONE, GARBAGE, HEADER_LEN,
-    HEAP_START, KNOWN_FLAGS, LEAF, LEFTMOST, LEVEL, Node, PREFIX_LEN, RESERVED, S_HINT, S_OFFSET,
-    SLOT_LEN, hint_of, is_virtual,
+    HEAP_START, KNOWN_FLAGS, LEAF, LEFTMOST, LEFTMOST_STAMP, LEVEL, Node, OVERFLOW_REF_LEN,
+    PREFIX_LEN, RESERVED, S_HINT, S_OFFSET, SLOT_LEN, STAMP_LEN, hint_of, is_virtual,
 };
 use crate::{MAX_DEPTH, MAX_KEY_LEN, MAX_VALUE_LEN, key::cmp_internal};
 
@@ -72,7 +72,7 @@ pub(crate) fn validate(node: &Node, page_count: u64) -> Result<(), String> {
         return Err(format!("{count} slots and heap start {heap_start} overlap or overrun"));
     }
     let leftmost = u64_at(body, LEFTMOST);
-    if leaf && (level != 0 || leftmost != 0) {
+    if leaf && (level != 0 || leftmost != 0 || u64_at(body, LEFTMOST_STAMP) != 0) {
         return Err(format!("leaf with level {level} or first child {leftmost}"));
     }
     if !leaf {
@@ -111,7 +111,7 @@ pub(crate) fn validate(node: &Node, page_count: u64) -> Result<(), String> {
                 .map_err(|e| format!("entry {i}: {e}"))?
         } else {
             check_page_ref(word, page_count, "child").map_err(|e| format!("entry {i}: {e}"))?;
-            0
+            STAMP_LEN
         };
         expected = at + ENTRY_HEADER + suffix_len + payload;
         if expected > body_len {
@@ -149,11 +149,11 @@ fn leaf_payload(word: u64, body: &[u8], at: usize, page_count: u64) -> Result<us
     if flags & FLAG_OVERFLOW == 0 {
         return Ok(value_len);
     }
-    if value_len == 0 || at + 8 > body.len() {
+    if value_len == 0 || at + OVERFLOW_REF_LEN > body.len() {
         return Err("overflow reference out of place".into());
     }
     check_page_ref(u64_at(body, at), page_count, "overflow page")?;
-    Ok(8)
+    Ok(OVERFLOW_REF_LEN)
 }
 
 #[cfg(test)]
@@ -171,7 +171,7 @@ mod tests {
         let keys: Vec<Vec<u8>> = (0..20u32).map(|i| format!("k{i:03}").into_bytes()).collect();
         let parts: Vec<Parts<'_>> =
             keys.iter().map(|k| Parts::new(k, 3, leaf_word(0, 2), Payload::Bytes(b"vv"))).collect();
-        build(&PageFormat::plain(PageSize::new(16384).unwrap()), 0, 0, &parts)
+        build(&PageFormat::plain(PageSize::new(16384).unwrap()), 0, 0, 0, &parts)
     }
 
     #[test]

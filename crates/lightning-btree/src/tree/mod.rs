@@ -90,6 +90,8 @@ pub(crate) enum Release {
 pub(crate) struct TreeState {
     /// The root node (page or virtual id).
     pub(crate) root: u64,
+    /// The write stamp the root page was written with (0 while the root is dirty).
+    pub(crate) root_stamp: u64,
     /// Levels of nodes; 1 when the root is a leaf.
     pub(crate) height: usize,
     /// Dirty nodes by virtual id.
@@ -119,6 +121,8 @@ pub(crate) struct TreeState {
     /// has changed (scans continue in the leaf they ended in).
     pub(crate) version: u64,
     next_virtual: u64,
+    /// The write stamp the next checkpoint (or bulk load) gives its pages.
+    next_stamp: u64,
 }
 
 impl TreeState {
@@ -126,6 +130,7 @@ impl TreeState {
     pub(crate) fn open(format: PageFormat, meta: Option<TreeMeta>, max_hot: usize) -> TreeState {
         let mut state = TreeState {
             root: 0,
+            root_stamp: 0,
             height: 1,
             dirty: IdMap::default(),
             blobs: IdMap::default(),
@@ -139,10 +144,12 @@ impl TreeState {
             garbage_ts: 0,
             version: 0,
             next_virtual: 0,
+            next_stamp: first_stamp(meta.map_or(0, |m| m.generation)),
         };
         match meta {
             Some(meta) => {
                 state.root = meta.root;
+                state.root_stamp = meta.root_stamp;
                 state.height = meta.height as usize;
                 state.counters = meta.counters;
                 state.applied_lsn = meta.lsn;
@@ -156,6 +163,13 @@ impl TreeState {
             }
         }
         state
+    }
+
+    /// A write stamp no page of the file carries (see [`first_stamp`]).
+    pub(crate) fn take_stamp(&mut self) -> u64 {
+        let stamp = self.next_stamp;
+        self.next_stamp = self.next_stamp.wrapping_add(1).max(1);
+        stamp
     }
 
     /// A fresh virtual id.
@@ -191,12 +205,15 @@ impl TreeState {
     /// Node `id` (dirty or clean) expected at `level`, borrowed from the tree state when it
     /// lives there (dirty nodes, the hot set: no reference count is touched, so readers on
     /// several threads do not contend). Any other node is read through the cache and
-    /// proposed for the hot set (see [`Store::request_pin`]).
+    /// proposed for the hot set (see [`Store::request_pin`]); a page read from disk must
+    /// carry the write stamp its parent (or the meta record) recorded, which `stamp` gives
+    /// (called only on a cache miss).
     #[inline]
     pub(crate) fn lookup<'a>(
         &'a self,
         store: &Store,
         id: u64,
+        stamp: impl FnOnce() -> u64,
         level: usize,
     ) -> Result<NodeRef<'a>> {
         if is_virtual(id) {
@@ -210,11 +227,31 @@ impl TreeState {
             }
             return Ok(NodeRef::Borrowed(node));
         }
-        let node = store.load(id, level)?;
+        let node = store.load(id, stamp, level)?;
         if self.hot.has_room() {
             store.request_pin(id, &node, self.hot.epoch);
         }
         Ok(NodeRef::Shared(node))
+    }
+
+    /// Child `c` of branch `parent`, at `level`: [`TreeState::lookup`] with the stamp the
+    /// parent recorded for it. A damaged child's error also names the parent.
+    #[inline]
+    pub(crate) fn lookup_child<'a>(
+        &'a self,
+        store: &Store,
+        parent: &Node,
+        c: usize,
+        level: usize,
+    ) -> Result<NodeRef<'a>> {
+        let stamp = || parent.child_stamp(c);
+        self.lookup(store, parent.child(c), stamp, level).map_err(|e| match e {
+            Error::Corruption { what, location } => Error::Corruption {
+                what: format!("{what} (child {c} of the node of page {})", parent.page().id().0),
+                location,
+            },
+            other => other,
+        })
     }
 
     /// [`TreeState::lookup`] without I/O: `None` if node `id` is not in memory.
@@ -222,20 +259,27 @@ impl TreeState {
         &'a self,
         store: &Store,
         id: u64,
+        stamp: u64,
         level: usize,
     ) -> Result<Option<NodeRef<'a>>> {
         if is_virtual(id) || self.hot.get(id).is_some() {
-            return self.lookup(store, id, level).map(Some);
+            return self.lookup(store, id, || stamp, level).map(Some);
         }
         match store.cache.get(&id) {
-            Some(_) => self.lookup(store, id, level).map(Some),
+            Some(_) => self.lookup(store, id, || stamp, level).map(Some),
             None => Ok(None),
         }
     }
 
     /// [`TreeState::lookup`], as an owned handle.
-    pub(crate) fn resolve(&self, store: &Store, id: u64, level: usize) -> Result<Arc<Node>> {
-        self.lookup(store, id, level).map(|node| node.to_arc())
+    pub(crate) fn resolve(
+        &self,
+        store: &Store,
+        id: u64,
+        stamp: u64,
+        level: usize,
+    ) -> Result<Arc<Node>> {
+        self.lookup(store, id, || stamp, level).map(|node| node.to_arc())
     }
 
     /// Forgets clean page `id`, which is leaving the live tree: from the hot set and the
@@ -253,7 +297,7 @@ impl TreeState {
                 store.location(self.root),
             ));
         }
-        self.lookup(store, self.root, self.height - 1)
+        self.lookup(store, self.root, || self.root_stamp, self.height - 1)
     }
 
     /// Bytes held only in memory until the next checkpoint.
@@ -261,16 +305,32 @@ impl TreeState {
         (self.dirty.len() * page_size) as u64 + self.blob_bytes
     }
 
-    /// The meta record describing this tree if `root` were its root page.
-    pub(crate) fn meta(&self, root: u64, lsn: Lsn) -> TreeMeta {
+    /// The meta record describing this tree if `root` (written with `root_stamp`) were its
+    /// root page and `generation` the last write stamp used.
+    pub(crate) fn meta(&self, root: u64, root_stamp: u64, generation: u64, lsn: Lsn) -> TreeMeta {
         TreeMeta {
             height: self.height as u32,
             root,
+            root_stamp,
+            generation,
             lsn,
             max_commit_ts: self.max_commit_ts,
             counters: self.counters,
         }
     }
+}
+
+/// The first write stamp after an open whose last durable checkpoint used `generation`.
+///
+/// Stamps only need to differ from every stamp of a page that could still sit at a reused
+/// page id. A checkpoint that crashed before its meta page was durable wrote pages with stamps
+/// after `generation` that no record remembers, so an open skips ahead by a random amount below
+/// 2^32 (a stamp repeats only if a crashed attempt's page is reused and its rewrite is lost
+/// and the jump lands on the same stamp). Never 0: that means "no page yet".
+fn first_stamp(generation: u64) -> u64 {
+    use std::hash::BuildHasher;
+    let jump = std::collections::hash_map::RandomState::new().hash_one(generation) >> 32;
+    generation.wrapping_add(1).wrapping_add(jump).max(1)
 }
 
 /// The error for a virtual id with no dirty node: a bug, reported rather than panicking.

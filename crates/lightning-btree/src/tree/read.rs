@@ -16,8 +16,7 @@ impl TreeState {
     pub(crate) fn get(&self, store: &Store, key: &[u8], read_ts: u64) -> Result<Option<Version>> {
         let mut node = self.root_node(store)?;
         for level in (1..self.height).rev() {
-            let child = node.child(node.child_index(key, read_ts));
-            node = self.lookup(store, child, level - 1)?;
+            node = self.lookup_child(store, &node, node.child_index(key, read_ts), level - 1)?;
         }
         let i = node.search(key, read_ts, false);
         if i < node.count() {
@@ -55,9 +54,9 @@ impl TreeState {
             ValueRef::Overflow { first, .. } if is_virtual(first) => {
                 Some(self.blobs.get(&first).ok_or_else(|| dangling(first))?.to_vec())
             }
-            ValueRef::Overflow { len, first } => {
+            ValueRef::Overflow { len, first, stamp } => {
                 let mut value = Vec::new();
-                store.read_value(first, len as usize, &mut value)?;
+                store.read_value(first, len as usize, stamp, &mut value)?;
                 Some(value)
             }
         })
@@ -80,12 +79,14 @@ impl TreeState {
             return Ok(false);
         }
         let mut id = self.root;
-        let Some(mut node) = self.lookup_resident(store, id, self.height - 1)? else {
+        let Some(mut node) = self.lookup_resident(store, id, self.root_stamp, self.height - 1)?
+        else {
             return Ok(false);
         };
         for level in (1..self.height).rev() {
-            let child = node.child(node.child_index(key, ts));
-            let Some(next) = self.lookup_resident(store, child, level - 1)? else {
+            let c = node.child_index(key, ts);
+            let (child, stamp) = (node.child(c), node.child_stamp(c));
+            let Some(next) = self.lookup_resident(store, child, stamp, level - 1)? else {
                 return Ok(false);
             };
             if !is_virtual(id) {
@@ -110,8 +111,8 @@ impl TreeState {
         match node.value(i) {
             ValueRef::Tombstone => {}
             ValueRef::Inline(value) => out.extend_from_slice(value),
-            ValueRef::Overflow { len, first } if !is_virtual(first) => {
-                store.read_value(first, len as usize, out)?;
+            ValueRef::Overflow { len, first, stamp } if !is_virtual(first) => {
+                store.read_value(first, len as usize, stamp, out)?;
             }
             ValueRef::Overflow { .. } => {
                 out.extend_from_slice(&self.value_of(store, node, i)?.unwrap_or_default());
@@ -134,8 +135,9 @@ impl TreeState {
         let mut id = self.root;
         let mut node = self.root_node(store)?;
         for level in (1..self.height).rev() {
-            let child = node.child(node.child_index(key, ts));
-            let next = self.lookup(store, child, level - 1)?;
+            let c = node.child_index(key, ts);
+            let child = node.child(c);
+            let next = self.lookup_child(store, &node, c, level - 1)?;
             if !is_virtual(id) {
                 pinned.push(node.to_arc());
             }

@@ -102,13 +102,14 @@ impl TreeState {
     /// Replaces a root branch that has a single child by the child, as often as needed.
     fn collapse_root(&mut self, store: &Store) -> Result<()> {
         while self.height > 1 {
-            let root = self.resolve(store, self.root, self.height - 1)?;
+            let root = self.resolve(store, self.root, self.root_stamp, self.height - 1)?;
             if root.count() > 0 {
                 break;
             }
-            let child = root.leftmost();
+            let (child, stamp) = (root.leftmost(), root.child_stamp(0));
             self.release_node(store, self.root);
             self.root = child;
+            self.root_stamp = stamp;
             self.height -= 1;
             self.counters.branch_pages -= 1;
         }
@@ -135,12 +136,13 @@ impl TreeState {
         let mut entries: Vec<Parts<'_>> = (0..left.count()).map(|i| Parts::of(&left, i)).collect();
         if level > 0 {
             // The parent's separator comes down between the two halves.
-            entries.push(Parts::of(&p, r - 1).with_word(right.leftmost()));
+            entries.push(Parts::of(&p, r - 1).with_child(right.leftmost(), right.child_stamp(0)));
         }
         entries.extend((0..right.count()).map(|i| Parts::of(&right, i)));
         let level8 = level as u8;
         if node_size(&entries) <= capacity {
-            let merged = build(&self.format, level8, left.leftmost(), &entries);
+            let merged =
+                build(&self.format, level8, left.leftmost(), left.child_stamp(0), &entries);
             if level == 0 {
                 self.adjust_leaf_used(left.used() + right.used(), merged.used());
                 self.counters.leaf_pages -= 1;
@@ -156,8 +158,8 @@ impl TreeState {
         let (a, b, sep, sep_ts) = if level == 0 {
             let k = leaf_split_point(&entries, capacity).ok_or_else(no_split)?;
             let (a, b) = (
-                build(&self.format, 0, 0, &entries[..k]),
-                build(&self.format, 0, 0, &entries[k..]),
+                build(&self.format, 0, 0, 0, &entries[..k]),
+                build(&self.format, 0, 0, 0, &entries[k..]),
             );
             self.adjust_leaf_used(left.used() + right.used(), a.used() + b.used());
             let (x, y) = (&entries[k - 1], &entries[k]);
@@ -166,8 +168,9 @@ impl TreeState {
         } else {
             let m = branch_split_point(&entries, capacity).ok_or_else(no_split)?;
             let up = entries[m];
-            let a = build(&self.format, level8, left.leftmost(), &entries[..m]);
-            let b = build(&self.format, level8, up.word, &entries[m + 1..]);
+            let a =
+                build(&self.format, level8, left.leftmost(), left.child_stamp(0), &entries[..m]);
+            let b = build(&self.format, level8, up.word, up.child_stamp(), &entries[m + 1..]);
             (a, b, up.key(), up.ts)
         };
         self.set_node(left_id, a)?;
@@ -190,17 +193,18 @@ impl TreeState {
         let node = self.node_mut(parent.id)?;
         node.remove(index);
         if let PrefixRel::Within(rest) = relate_to_prefix(key, node.prefix())
-            && node.try_insert(index, rest, ts, child, Payload::Bytes(&[]))
+            && node.try_insert(index, rest, ts, child, Payload::Page(0))
         {
             return Ok(Fixed::Refilled);
         }
         let branch = Arc::clone(self.dirty_node(parent.id)?);
         let mut entries: Vec<Parts<'_>> =
             (0..branch.count()).map(|j| Parts::of(&branch, j)).collect();
-        entries.insert(index, Parts::new(key, ts, child, Payload::Bytes(&[])));
+        entries.insert(index, Parts::branch(key, ts, child, 0));
         let pages = self.counters.branch_pages;
         let level = usize::from(branch.level());
-        self.store_branch(above, parent.id, branch.leftmost(), level, &entries)?;
+        let leftmost = (branch.leftmost(), branch.child_stamp(0));
+        self.store_branch(above, parent.id, leftmost, level, &entries)?;
         Ok(if self.counters.branch_pages > pages { Fixed::Split } else { Fixed::Refilled })
     }
 }

@@ -33,11 +33,18 @@ fn no_split(what: &str) -> Error {
 impl TreeState {
     /// Makes node `id` (at `level`) dirty: a clean page is copied into a new dirty node whose
     /// origin is the page. Returns the dirty node's id (`id` itself if already dirty).
-    pub(crate) fn make_dirty(&mut self, store: &Store, id: u64, level: usize) -> Result<u64> {
+    /// `stamp` is the write stamp the parent (or the meta record) expects of page `id`.
+    pub(crate) fn make_dirty(
+        &mut self,
+        store: &Store,
+        id: u64,
+        stamp: u64,
+        level: usize,
+    ) -> Result<u64> {
         if is_virtual(id) {
             return Ok(id);
         }
-        let node = self.resolve(store, id, level)?;
+        let node = self.resolve(store, id, stamp, level)?;
         // The page stays valid on disk until the next checkpoint frees it, but the live tree
         // will not reach it again.
         self.unpin(store, id);
@@ -52,10 +59,11 @@ impl TreeState {
         c: usize,
         level: usize,
     ) -> Result<u64> {
-        let child = self.dirty_node(parent)?.child(c);
-        let dirty = self.make_dirty(store, child, level)?;
+        let node = self.dirty_node(parent)?;
+        let (child, stamp) = (node.child(c), node.child_stamp(c));
+        let dirty = self.make_dirty(store, child, stamp, level)?;
         if dirty != child {
-            self.node_mut(parent)?.set_child(c, dirty);
+            self.node_mut(parent)?.set_child(c, dirty, 0);
         }
         Ok(dirty)
     }
@@ -71,7 +79,7 @@ impl TreeState {
         if self.height == 0 || self.height > MAX_DEPTH {
             return Err(Error::corruption(format!("tree height {}", self.height), "B+Tree root"));
         }
-        self.root = self.make_dirty(store, self.root, self.height - 1)?;
+        self.root = self.make_dirty(store, self.root, self.root_stamp, self.height - 1)?;
         let mut path = Vec::with_capacity(self.height);
         let mut id = self.root;
         for level in (1..self.height).rev() {
@@ -85,7 +93,7 @@ impl TreeState {
 
     /// Frees what the value of leaf entry `i` holds outside the leaf.
     pub(crate) fn release_value(&mut self, store: &Store, node: &Node, i: usize) {
-        if let ValueRef::Overflow { len, first } = node.value(i) {
+        if let ValueRef::Overflow { len, first, .. } = node.value(i) {
             self.release_overflow(store, len, first);
         }
     }
@@ -128,7 +136,10 @@ impl TreeState {
                 self.blobs.insert(blob, v.into());
                 self.blob_bytes += v.len() as u64;
                 self.counters.overflow_pages += store.geometry.overflow_pages(v.len());
-                (leaf_word(FLAG_OVERFLOW, v.len() as u32), Payload::Page(blob))
+                (
+                    leaf_word(FLAG_OVERFLOW, v.len() as u32),
+                    Payload::Overflow { first: blob, stamp: 0 },
+                )
             }
         };
         let garbage;
@@ -137,7 +148,7 @@ impl TreeState {
             let i = leaf.search(key, ts, false);
             let same = i < leaf.count() && leaf.ts(i) == ts && leaf.key_eq(i, key);
             let replaced = same.then(|| match leaf.value(i) {
-                ValueRef::Overflow { len, first } => Some((len, first)),
+                ValueRef::Overflow { len, first, .. } => Some((len, first)),
                 _ => None,
             });
             // An older version of the key follows the new one (here, or possibly in the next
@@ -194,13 +205,15 @@ impl TreeState {
     ) -> Result<()> {
         let capacity = self.format.body_len() - crate::node::HEADER_LEN;
         if node_size(entries) <= capacity {
-            let node = build(&self.format, 0, 0, entries);
+            let node = build(&self.format, 0, 0, 0, entries);
             self.adjust_leaf_used(old_used, node.used());
             return self.set_node(id, node);
         }
         let k = leaf_split_point(entries, capacity).ok_or_else(|| no_split("leaf"))?;
-        let (left, right) =
-            (build(&self.format, 0, 0, &entries[..k]), build(&self.format, 0, 0, &entries[k..]));
+        let (left, right) = (
+            build(&self.format, 0, 0, 0, &entries[..k]),
+            build(&self.format, 0, 0, 0, &entries[k..]),
+        );
         self.adjust_leaf_used(old_used, left.used() + right.used());
         self.counters.leaf_pages += 1;
         let (l, r) = (&entries[k - 1], &entries[k]);
@@ -225,36 +238,39 @@ impl TreeState {
         };
         let node = self.node_mut(step.id)?;
         if let PrefixRel::Within(rest) = relate_to_prefix(key, node.prefix())
-            && node.try_insert(step.child, rest, ts, child, Payload::Bytes(&[]))
+            && node.try_insert(step.child, rest, ts, child, Payload::Page(0))
         {
             return Ok(());
         }
         let branch = std::sync::Arc::clone(self.dirty_node(step.id)?);
         let mut entries: Vec<Parts<'_>> =
             (0..branch.count()).map(|j| Parts::of(&branch, j)).collect();
-        entries.insert(step.child, Parts::new(key, ts, child, Payload::Bytes(&[])));
-        self.store_branch(above, step.id, branch.leftmost(), usize::from(branch.level()), &entries)
+        entries.insert(step.child, Parts::branch(key, ts, child, 0));
+        let leftmost = (branch.leftmost(), branch.child_stamp(0));
+        self.store_branch(above, step.id, leftmost, usize::from(branch.level()), &entries)
     }
 
-    /// Stores `leftmost` and `entries` as the contents of dirty branch `id` at `level`,
+    /// Stores `leftmost` (child and stamp) and `entries` as the contents of dirty branch `id`
+    /// at `level`,
     /// splitting it if they do not fit; `above` is the path to its parent.
     pub(crate) fn store_branch(
         &mut self,
         above: &[Step],
         id: u64,
-        leftmost: u64,
+        (leftmost, leftmost_stamp): (u64, u64),
         level: usize,
         entries: &[Parts<'_>],
     ) -> Result<()> {
         let capacity = self.format.body_len() - crate::node::HEADER_LEN;
         let level8 = level as u8;
         if node_size(entries) <= capacity {
-            return self.set_node(id, build(&self.format, level8, leftmost, entries));
+            return self
+                .set_node(id, build(&self.format, level8, leftmost, leftmost_stamp, entries));
         }
         let m = branch_split_point(entries, capacity).ok_or_else(|| no_split("branch"))?;
         let up = entries[m];
-        let left = build(&self.format, level8, leftmost, &entries[..m]);
-        let right = build(&self.format, level8, up.word, &entries[m + 1..]);
+        let left = build(&self.format, level8, leftmost, leftmost_stamp, &entries[..m]);
+        let right = build(&self.format, level8, up.word, up.child_stamp(), &entries[m + 1..]);
         self.set_node(id, left)?;
         let right_id = self.add_dirty(right, None);
         self.counters.branch_pages += 1;
@@ -266,8 +282,8 @@ impl TreeState {
         if self.height >= MAX_DEPTH {
             return Err(Error::InvalidInput(format!("the tree would exceed {MAX_DEPTH} levels")));
         }
-        let entry = [Parts::new(key, ts, child, Payload::Bytes(&[]))];
-        let root = build(&self.format, self.height as u8, self.root, &entry);
+        let entry = [Parts::branch(key, ts, child, 0)];
+        let root = build(&self.format, self.height as u8, self.root, self.root_stamp, &entry);
         self.root = self.add_dirty(root, None);
         self.height += 1;
         self.counters.branch_pages += 1;
