@@ -27,6 +27,7 @@ pub mod codec;
 pub mod engine;
 mod error;
 mod ids;
+mod log_capture;
 pub mod page;
 pub mod page_manager;
 mod poison;
@@ -35,4 +36,5 @@ pub mod vfs;
 
 pub use error::{Error, Result};
 pub use ids::{FileId, Lsn, PageId, Timestamp};
+pub use log_capture::LogCapture;
 pub use poison::{Poison, PoisonGuard};

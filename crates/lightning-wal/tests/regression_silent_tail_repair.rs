@@ -1,52 +1,12 @@
 //! Regression: opening a log whose tail was torn cut it back (and removed later segments)
 //! without a word. Every such repair is now logged through `tracing` with what and how much;
-//! this test captures the events with a small subscriber.
+//! this test captures the events with `lightning_core_storage::LogCapture`.
 
 mod common;
-
-use std::{
-    fmt::Write as _,
-    sync::{Arc, Mutex},
-};
 
 use common::{open, segment, small};
 use lightning_core_storage::vfs::{FaultFs, OpenMode, Vfs};
 use lightning_wal::Durability;
-use tracing::{
-    Event, Metadata, Subscriber,
-    field::{Field, Visit},
-    span,
-};
-
-/// Every event as `message field=value ...`.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<String>>>);
-
-struct Line(String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let _ = write!(self.0, "{}={value:?} ", field.name());
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &span::Attributes<'_>) -> span::Id {
-        span::Id::from_u64(1)
-    }
-    fn record(&self, _: &span::Id, _: &span::Record<'_>) {}
-    fn record_follows_from(&self, _: &span::Id, _: &span::Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = Line(String::new());
-        event.record(&mut line);
-        self.0.lock().unwrap().push(line.0);
-    }
-    fn enter(&self, _: &span::Id) {}
-    fn exit(&self, _: &span::Id) {}
-}
 
 #[test]
 fn a_torn_tail_cut_at_open_is_logged_with_segment_offset_and_bytes() {
@@ -65,11 +25,10 @@ fn a_torn_tail_cut_at_open_is_logged_with_segment_offset_and_bytes() {
     file.sync_data().unwrap();
     drop(file);
 
-    let capture = Capture::default();
-    let wal =
-        tracing::subscriber::with_default(capture.clone(), || open(&fs, small(64 << 10)).unwrap());
+    let capture = lightning_core_storage::LogCapture::new();
+    let wal = capture.during(|| open(&fs, small(64 << 10)).unwrap());
     assert_eq!(wal.last_lsn().0, 10, "every whole record kept");
-    let lines = capture.0.lock().unwrap().clone();
+    let lines = capture.lines();
     let cut = lines
         .iter()
         .find(|line| line.contains("cut the write-ahead log's tail"))
