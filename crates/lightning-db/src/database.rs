@@ -145,6 +145,11 @@ impl Database {
     }
 
     /// Sets `key` to `value` (an atomic, durable-per-config write).
+    ///
+    /// Like every write, it waits for a key lock a transaction holds (`get_for_update`) and
+    /// fails with `Error::LockTimeout` after `Config::lock_timeout` — also when that
+    /// transaction belongs to the calling thread, which the lock manager cannot tell: write
+    /// through the transaction itself, or finish it first.
     pub fn put(&self, key: impl AsRef<[u8]>, value: impl AsRef<[u8]>) -> Result<()> {
         self.write_one(DEFAULT, key.as_ref(), Some(value.as_ref()))
     }
