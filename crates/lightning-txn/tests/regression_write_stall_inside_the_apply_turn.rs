@@ -5,6 +5,8 @@
 //! no turn, and other commits go on. Shown with an engine whose admission blocks one writer
 //! until the test releases it (no timing: channels and a watchdog).
 
+mod common;
+
 use std::{
     path::Path,
     sync::{Arc, mpsc},
@@ -12,12 +14,10 @@ use std::{
     time::Duration,
 };
 
+use common::hooked::{EngineHooks, Hooked};
 use lightning_core_storage::{
-    Lsn, Result, Timestamp,
-    engine::{
-        Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, MemoryEngine,
-        StorageEngine, Version,
-    },
+    Result,
+    engine::{EngineBatch, MemoryEngine},
     vfs::{FaultFs, Vfs},
 };
 use lightning_txn::{TxnOptions, TxnStore};
@@ -27,17 +27,13 @@ use parking_lot::Mutex;
 /// Generous: a broken ordering never finishes at all.
 const WATCHDOG: Duration = Duration::from_secs(60);
 
-/// Delegates to `inner`; the first writer to be admitted stalls until released.
-struct StallingEngine {
-    inner: MemoryEngine,
+/// The first writer to be admitted stalls until released.
+struct Stall {
     stalled: Mutex<Option<mpsc::Sender<()>>>,
     release: Mutex<Option<mpsc::Receiver<()>>>,
 }
 
-impl StorageEngine for StallingEngine {
-    fn name(&self) -> &'static str {
-        "stalling"
-    }
+impl EngineHooks for Stall {
     fn admit_write(&self) -> Result<()> {
         let first = self.stalled.lock().take();
         if let Some(tx) = first {
@@ -46,27 +42,6 @@ impl StorageEngine for StallingEngine {
             rx.recv().unwrap();
         }
         Ok(())
-    }
-    fn get(&self, key: &[u8], read_ts: Timestamp) -> Result<Option<Version>> {
-        self.inner.get(key, read_ts)
-    }
-    fn scan(&self, range: KeyRange, ts: Timestamp, d: Direction) -> Result<EngineIter> {
-        self.inner.scan(range, ts, d)
-    }
-    fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> Result<()> {
-        self.inner.apply(batch, commit_ts, lsn)
-    }
-    fn durable_state(&self) -> DurableState {
-        self.inner.durable_state()
-    }
-    fn checkpoint(&self) -> Result<DurableState> {
-        self.inner.checkpoint()
-    }
-    fn collect_garbage(&self, horizon: Timestamp) -> Result<u64> {
-        self.inner.collect_garbage(horizon)
-    }
-    fn stats(&self) -> Result<EngineStats> {
-        self.inner.stats()
     }
 }
 
@@ -84,11 +59,9 @@ fn a_writer_stalled_by_the_engine_does_not_hold_up_other_commits() {
     let wal = Wal::open(vfs, Path::new("/db/wal"), WalOptions::default()).unwrap();
     let (stalled_tx, stalled_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel();
-    let engine = Arc::new(StallingEngine {
-        inner: MemoryEngine::new(),
-        stalled: Mutex::new(Some(stalled_tx)),
-        release: Mutex::new(Some(release_rx)),
-    });
+    let stall =
+        Stall { stalled: Mutex::new(Some(stalled_tx)), release: Mutex::new(Some(release_rx)) };
+    let engine = Arc::new(Hooked::new("stalling", Arc::new(MemoryEngine::new()), stall));
     let (store, _) = TxnStore::open(engine, wal, TxnOptions::default()).unwrap();
 
     let a = {

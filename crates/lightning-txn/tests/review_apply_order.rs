@@ -13,39 +13,33 @@ use std::{
     time::Duration,
 };
 
+use common::hooked::{EngineHooks, Hooked};
 use lightning_btree::{BTreeEngine, BTreeOptions};
 use lightning_core_storage::{
     Lsn, Result, Timestamp,
-    engine::{
-        Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, StorageEngine,
-        Version,
-    },
+    engine::{EngineBatch, StorageEngine},
     vfs::{FaultFs, PowerCut, Vfs},
 };
 use lightning_txn::{TxnOptions, TxnStore};
 use lightning_wal::{Durability, Wal, WalOptions};
 use parking_lot::Mutex;
 
-/// Delegates to `inner`, but a batch writing key `slow` waits (before the inner engine sees
-/// it) until released: the committing thread is merely descheduled between its fsync and its
-/// apply, which the commit path allows.
-struct PausingEngine {
-    inner: Arc<dyn StorageEngine>,
+/// A batch writing key `slow` waits (before the inner engine sees it) until released: the
+/// committing thread is merely descheduled between its fsync and its apply, which the commit
+/// path allows.
+struct Pause {
     entered: Mutex<Option<mpsc::Sender<()>>>,
     release: Mutex<Option<mpsc::Receiver<()>>>,
 }
 
-impl StorageEngine for PausingEngine {
-    fn name(&self) -> &'static str {
-        "pausing"
-    }
-    fn get(&self, key: &[u8], read_ts: Timestamp) -> Result<Option<Version>> {
-        self.inner.get(key, read_ts)
-    }
-    fn scan(&self, range: KeyRange, ts: Timestamp, d: Direction) -> Result<EngineIter> {
-        self.inner.scan(range, ts, d)
-    }
-    fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> Result<()> {
+impl EngineHooks for Pause {
+    fn apply(
+        &self,
+        inner: &dyn StorageEngine,
+        batch: &EngineBatch,
+        commit_ts: Timestamp,
+        lsn: Lsn,
+    ) -> Result<()> {
         if batch.ops().iter().any(|op| op.key() == b"slow") {
             if let Some(tx) = self.entered.lock().take() {
                 tx.send(()).unwrap();
@@ -55,19 +49,7 @@ impl StorageEngine for PausingEngine {
                 rx.recv().unwrap();
             }
         }
-        self.inner.apply(batch, commit_ts, lsn)
-    }
-    fn durable_state(&self) -> DurableState {
-        self.inner.durable_state()
-    }
-    fn checkpoint(&self) -> Result<DurableState> {
-        self.inner.checkpoint()
-    }
-    fn collect_garbage(&self, horizon: Timestamp) -> Result<u64> {
-        self.inner.collect_garbage(horizon)
-    }
-    fn stats(&self) -> Result<EngineStats> {
-        self.inner.stats()
+        inner.apply(batch, commit_ts, lsn)
     }
 }
 
@@ -97,11 +79,9 @@ fn a_checkpoint_while_an_earlier_commit_is_unapplied_loses_nothing() {
 
     let (entered_tx, entered_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel();
-    let engine = Arc::new(PausingEngine {
-        inner: btree(&fs),
-        entered: Mutex::new(Some(entered_tx)),
-        release: Mutex::new(Some(release_rx)),
-    });
+    let pause =
+        Pause { entered: Mutex::new(Some(entered_tx)), release: Mutex::new(Some(release_rx)) };
+    let engine = Arc::new(Hooked::new("pausing", btree(&fs), pause));
     let (store, _) = TxnStore::open(engine, wal(&fs), TxnOptions::default()).unwrap();
 
     // A: Immediate commit of `slow` (LSN 1): logged and fsynced, then paused before apply.

@@ -1,5 +1,7 @@
 //! Review: visibility and GC-horizon holes in the store's read and commit paths.
 
+mod common;
+
 use std::{
     path::Path,
     sync::{Arc, mpsc},
@@ -7,12 +9,10 @@ use std::{
     time::Duration,
 };
 
+use common::hooked::{EngineHooks, Hooked};
 use lightning_core_storage::{
     Error as StorageError, Lsn, Result, Timestamp,
-    engine::{
-        Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, MemoryEngine,
-        StorageEngine, Version,
-    },
+    engine::{EngineBatch, MemoryEngine, StorageEngine},
     vfs::{FaultFs, Vfs},
 };
 use lightning_txn::{TxnOptions, TxnStore};
@@ -21,67 +21,51 @@ use parking_lot::Mutex;
 
 type Hook = Box<dyn Fn(&str, &[u8]) + Send + Sync>;
 
-/// The memory engine with hooks: `get` of a chosen key can pause (the reader is descheduled
+/// Hooks on the memory engine: `get` of a chosen key can pause (the reader is descheduled
 /// after choosing its read timestamp), `apply` can fail half-way or panic.
-struct HookEngine {
-    inner: MemoryEngine,
+struct Hooks {
     hook: Mutex<Option<Arc<Hook>>>,
 }
 
-impl HookEngine {
-    fn call(&self, what: &str, key: &[u8]) {
+impl EngineHooks for Hooks {
+    fn before_get(&self, key: &[u8]) {
         let hook = self.hook.lock().clone();
         if let Some(hook) = hook {
-            hook(what, key);
+            hook("get", key);
         }
     }
-}
 
-impl StorageEngine for HookEngine {
-    fn name(&self) -> &'static str {
-        "hook"
-    }
-    fn get(&self, key: &[u8], read_ts: Timestamp) -> Result<Option<Version>> {
-        self.call("get", key);
-        self.inner.get(key, read_ts)
-    }
-    fn scan(&self, range: KeyRange, ts: Timestamp, d: Direction) -> Result<EngineIter> {
-        self.inner.scan(range, ts, d)
-    }
-    fn apply(&self, batch: &EngineBatch, commit_ts: Timestamp, lsn: Lsn) -> Result<()> {
+    fn apply(
+        &self,
+        inner: &dyn StorageEngine,
+        batch: &EngineBatch,
+        commit_ts: Timestamp,
+        lsn: Lsn,
+    ) -> Result<()> {
         if batch.ops().iter().any(|op| op.key() == b"half") {
             // Models an engine that fails part-way (the B+Tree's "a batch failed
             // half-applied" path): the first write lands, then an I/O error.
             let mut first = EngineBatch::new();
             first.push(batch.ops()[0].clone());
-            self.inner.apply(&first, commit_ts, lsn)?;
+            inner.apply(&first, commit_ts, lsn)?;
             return Err(StorageError::InvalidInput("injected I/O failure mid-batch".into()));
         }
         if batch.ops().iter().any(|op| op.key() == b"boom") {
             panic!("injected panic inside engine.apply");
         }
-        self.inner.apply(batch, commit_ts, lsn)
-    }
-    fn durable_state(&self) -> DurableState {
-        self.inner.durable_state()
-    }
-    fn checkpoint(&self) -> Result<DurableState> {
-        self.inner.checkpoint()
-    }
-    fn collect_garbage(&self, horizon: Timestamp) -> Result<u64> {
-        self.inner.collect_garbage(horizon)
-    }
-    fn stats(&self) -> Result<EngineStats> {
-        self.inner.stats()
+        inner.apply(batch, commit_ts, lsn)
     }
 }
+
+type HookEngine = Hooked<Hooks>;
 
 fn open() -> (TxnStore, Arc<HookEngine>) {
     let fs = FaultFs::new();
     fs.create_dir_all(Path::new("/db/wal")).unwrap();
     let vfs: Arc<dyn Vfs> = Arc::new(fs);
     let wal = Wal::open(vfs, Path::new("/db/wal"), WalOptions::default()).unwrap();
-    let engine = Arc::new(HookEngine { inner: MemoryEngine::new(), hook: Mutex::new(None) });
+    let hooks = Hooks { hook: Mutex::new(None) };
+    let engine = Arc::new(Hooked::new("hook", Arc::new(MemoryEngine::new()), hooks));
     let (store, _) = TxnStore::open(engine.clone(), wal, TxnOptions::default()).unwrap();
     (store, engine)
 }
@@ -111,7 +95,7 @@ fn latest_reads_are_protected_from_gc() {
             }
         }
     });
-    *engine.hook.lock() = Some(Arc::new(hook));
+    *engine.hooks.hook.lock() = Some(Arc::new(hook));
     let reader = {
         let store = store.clone();
         thread::spawn(move || store.get(b"k"))

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod hooked;
+
 use std::{path::Path, sync::Arc};
 
 use lightning_btree::{BTreeEngine, BTreeOptions};
