@@ -18,7 +18,7 @@ use std::{path::Path, sync::Arc, time::Duration};
 
 use lightning_db::{
     Config, Database, Durability, Keyspace,
-    vfs::{FaultFs, FaultKind, PowerCut, Vfs},
+    vfs::{FaultFs, FaultKind, Vfs},
 };
 
 const DIR: &str = "/db";
@@ -174,14 +174,7 @@ fn power_cut_at_durability_points_keeps_a_prefix_of_commits_across_keyspaces() {
         let mut outcome = Outcome::default();
         // An error is the power cut (or a cut that landed after `close` made everything durable).
         let _ = run(&fs, &mut outcome);
-        if fs.is_dead() {
-            fs.restart();
-        } else {
-            // Background threads moved the points: this run ended before point n.
-            fs.clear_faults();
-            fs.power_cut(PowerCut::DropUnsynced);
-            fs.restart();
-        }
+        fs.finish_with_crash(); // the armed cut, or one now if the run ended before it
         recovered.push(verify(&fs, &outcome, &format!("{crash:?}")));
     }
     assert!(recovered.iter().any(|&m| m < COMMITS), "some cut landed mid-workload: {recovered:?}");

@@ -214,3 +214,24 @@ fn crash_before_a_point_keeps_a_reordered_subset() {
     }
     assert!(kept_first_only && kept_second_only, "a reordering disk keeps any subset");
 }
+
+#[test]
+fn finish_with_crash_cuts_the_power_when_the_armed_crash_never_fired() {
+    let fs = setup();
+    let base = fs.durability_points();
+    fs.inject(FaultKind::CrashAfterPoint { n: base + 100, cut: PowerCut::DropUnsynced });
+    let file = fs.open(Path::new("/db/a"), OpenMode::CreateNew).unwrap();
+    fs.sync_dir(Path::new("/db")).unwrap();
+    file.write_all_at(b"synced", 0).unwrap();
+    file.sync_data().unwrap();
+    file.write_all_at(b" and not", 6).unwrap();
+    assert!(!fs.is_dead(), "the run ended before the armed point");
+    fs.finish_with_crash();
+    assert!(!fs.is_dead(), "up again");
+    assert_eq!(read_all(&fs, "/db/a"), b"synced", "only what was synced is kept");
+    let file = fs.open(Path::new("/db/b"), OpenMode::CreateNew).unwrap();
+    for _ in 0..200 {
+        file.sync_data().unwrap(); // the armed crash was disarmed
+    }
+    assert!(!fs.is_dead());
+}
