@@ -1,27 +1,17 @@
 //! Damage on disk: a flipped byte in any page is reported as `Corruption` naming that page —
 //! by open, by reads, or by `check()` — and never causes a panic or a wrong answer.
 
-use std::{path::Path, sync::Arc};
+mod common;
 
-use lightning_btree::{BTreeEngine, BTreeOptions, FILE_NAME};
+use std::path::Path;
+
+use common::{DIR, file, names_page, open};
+use lightning_btree::BTreeEngine;
 use lightning_core_storage::{
     Error, Lsn, Timestamp,
     engine::{Direction, EngineBatch, KeyRange, StorageEngine, VersionedEntry},
     vfs::{FaultFs, Vfs},
 };
-
-const DIR: &str = "/db";
-
-fn open(fs: &FaultFs) -> Result<BTreeEngine, Error> {
-    let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    let options =
-        BTreeOptions { cache_size_bytes: 1 << 20, ..BTreeOptions::default() }.manual_checkpoints();
-    Ok(BTreeEngine::open(vfs, Path::new(DIR), options)?)
-}
-
-fn file() -> std::path::PathBuf {
-    Path::new(DIR).join(FILE_NAME)
-}
 
 /// A tree with branches, leaves, overflow chains, free pages and a free list; returns its
 /// versions and the number of pages the tree uses.
@@ -50,12 +40,6 @@ fn build(fs: &FaultFs) -> (Vec<VersionedEntry>, u64) {
 
 fn versions(engine: &BTreeEngine) -> Result<Vec<VersionedEntry>, Error> {
     engine.scan_versions(KeyRange::all(), Direction::Forward).collect()
-}
-
-/// True if `error` is corruption located at page `page` of the file.
-fn names_page(error: &Error, page: u64) -> bool {
-    matches!(error, Error::Corruption { location, .. }
-        if *location == format!("{} page {page}", file().display()))
 }
 
 /// Reads everything through every path; each answer is right or names the damaged page.

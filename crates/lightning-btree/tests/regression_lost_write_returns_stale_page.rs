@@ -9,32 +9,20 @@
 //! at the same id is exactly what a lost write of the newer version leaves on disk; a
 //! misdirected write (a valid page at another id) is already refused by the page header's id.
 
-use std::{path::Path, sync::Arc};
+mod common;
 
-use lightning_btree::{BTreeEngine, BTreeOptions, FILE_NAME};
+use common::{file, names_page, open};
 use lightning_core_storage::{
-    Error, Lsn, Timestamp,
+    Lsn, Timestamp,
     engine::{EngineBatch, StorageEngine},
-    vfs::{FaultFs, Vfs},
+    vfs::FaultFs,
 };
 
-const DIR: &str = "/db";
 const PAGE: usize = 16 * 1024;
 const KEYS: u64 = 3000;
 const ROUNDS: u64 = 8;
 /// Candidate stale pages tried (each one reopens the engine and reads every key).
 const MAX_CANDIDATES: usize = 10;
-
-fn open(fs: &FaultFs) -> Result<BTreeEngine, Error> {
-    let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    let options =
-        BTreeOptions { cache_size_bytes: 1 << 20, ..BTreeOptions::default() }.manual_checkpoints();
-    Ok(BTreeEngine::open(vfs, Path::new(DIR), options)?)
-}
-
-fn file() -> std::path::PathBuf {
-    Path::new(DIR).join(FILE_NAME)
-}
 
 fn key(i: u64) -> String {
     format!("key{i:06}")
@@ -112,11 +100,6 @@ fn put_back(fs: &FaultFs, id: u64, bytes: &[u8]) {
             assert!(fs.corrupt_byte(&file(), (base + at) as u64, mask));
         }
     }
-}
-
-fn names_page(error: &Error, page: u64) -> bool {
-    matches!(error, Error::Corruption { location, .. }
-        if *location == format!("{} page {page}", file().display()))
 }
 
 /// Puts older valid versions of pages of `types` back and checks every read and `check()`.
