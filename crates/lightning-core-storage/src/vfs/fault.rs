@@ -30,7 +30,7 @@ use crate::{Error, Result};
 mod gate;
 mod image;
 
-use gate::SyncGate;
+use gate::OpGate;
 use image::{Image, Inode};
 
 /// The size of a device sector: the unit in which [`FaultKind::TearWrite`] tears.
@@ -159,7 +159,8 @@ struct State {
 #[derive(Debug, Clone, Default)]
 pub struct FaultFs {
     state: Arc<Mutex<State>>,
-    sync_gate: Arc<SyncGate>,
+    sync_gate: Arc<OpGate>,
+    write_gate: Arc<OpGate>,
 }
 
 fn eio(op: &'static str, path: &Path, why: &str) -> Error {
@@ -197,6 +198,23 @@ impl FaultFs {
     /// Blocks until at least `n` syncs are held by [`FaultFs::hold_syncs`].
     pub fn wait_for_held_syncs(&self, n: u64) {
         self.sync_gate.wait_for_waiting(n);
+    }
+
+    /// Holds every later file write (`write_all_at`) before it runs, until
+    /// [`FaultFs::release_writes`]; other operations go on. For tests of what must not wait for
+    /// a write (a lock not held across I/O).
+    pub fn hold_writes(&self) {
+        self.write_gate.close();
+    }
+
+    /// Lets held writes run, and later ones pass freely.
+    pub fn release_writes(&self) {
+        self.write_gate.open();
+    }
+
+    /// Blocks until at least `n` writes are held by [`FaultFs::hold_writes`].
+    pub fn wait_for_held_writes(&self, n: u64) {
+        self.write_gate.wait_for_waiting(n);
     }
 
     /// Disarms every fault.
@@ -508,6 +526,7 @@ impl VfsFile for FaultFile {
     }
 
     fn write_all_at(&self, buf: &[u8], offset: u64) -> Result<()> {
+        self.fs.write_gate.pass();
         let torn = {
             let mut state = self.fs.state.lock();
             if state.dead || state.generation != self.generation {
