@@ -5,8 +5,19 @@
 //!
 //! **Walls:** Depends on `lightning-core-storage` and `lightning-cache`; never on `lightning-btree`.
 //!
-//! **Status:** Not implemented yet: this crate holds no code until its issue lands.
-//! It exists now so that the workspace, its layering and its publishing order are fixed from
-//! the start.
+//! # Code map
+//!
+//! - [`internal_key`]: the order of versions (user key ascending, commit timestamp descending).
+//! - [`iter`]: [`InternalIter`], the positioned cursor every source of versions implements
+//!   (memtables, tables, levels, the merge of them all).
+//! - [`table_meta`]: [`TableMeta`], what the manifest and the levels know of one table file.
 
 #![forbid(unsafe_code)]
+
+pub mod internal_key;
+pub mod iter;
+pub mod table_meta;
+
+pub use internal_key::{InternalKey, compare_internal};
+pub use iter::InternalIter;
+pub use table_meta::TableMeta;
