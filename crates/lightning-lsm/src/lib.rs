@@ -11,11 +11,16 @@
 //! - [`iter`]: [`InternalIter`], the positioned cursor every source of versions implements
 //!   (memtables, tables, levels, the merge of them all).
 //! - [`table_meta`]: [`TableMeta`], what the manifest and the levels know of one table file.
+//! - [`sstable`]: table files ([`sstable::TableWriter`], [`sstable::Table`],
+//!   [`sstable::TableIter`]); byte layout in `docs/format/sstable.md`.
+//! - [`filter`]: the bloom filter over a table's user keys.
 
 #![forbid(unsafe_code)]
 
+pub mod filter;
 pub mod internal_key;
 pub mod iter;
+pub mod sstable;
 pub mod table_meta;
 
 pub use internal_key::{InternalKey, compare_internal};
