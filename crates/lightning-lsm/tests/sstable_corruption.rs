@@ -18,19 +18,6 @@ use lightning_lsm::sstable::varint::get_varint;
 use lightning_lsm::sstable::{Table, TableOptions};
 use sstable_support::*;
 
-fn read_file(fs: &TestFs, path: &Path) -> Vec<u8> {
-    let file = fs.vfs.open(path, OpenMode::Read).expect("open");
-    let mut bytes = vec![0u8; file.len().expect("len") as usize];
-    file.read_exact_at(&mut bytes, 0).expect("read");
-    bytes
-}
-
-fn write_at(fs: &TestFs, path: &Path, offset: u64, bytes: &[u8]) {
-    let file = fs.vfs.open(path, OpenMode::ReadWrite).expect("open");
-    file.write_all_at(bytes, offset).expect("write");
-    file.sync_data().expect("sync");
-}
-
 fn flip(fs: &TestFs, path: &Path, offset: u64) {
     match &fs.fault {
         Some(fault) => assert!(fault.corrupt_byte(path, offset, 0x40)),
@@ -39,18 +26,6 @@ fn flip(fs: &TestFs, path: &Path, offset: u64) {
             write_at(fs, path, offset, &[byte]);
         }
     }
-}
-
-fn footer_of(bytes: &[u8]) -> Footer {
-    let mut footer = [0u8; FOOTER_LEN];
-    footer.copy_from_slice(&bytes[bytes.len() - FOOTER_LEN..]);
-    Footer::decode(&footer, "test").expect("an intact footer")
-}
-
-/// The on-disk length of the compressed block starting at `offset`.
-fn block_len(bytes: &[u8], offset: usize) -> usize {
-    let payload = u32::from_le_bytes(bytes[offset + 16..offset + 20].try_into().expect("4 bytes"));
-    BLOCK_HEADER_LEN + payload as usize
 }
 
 fn expect_corruption<T: std::fmt::Debug>(
@@ -164,21 +139,6 @@ fn a_file_shorter_than_a_footer_or_cut_short_is_corruption() {
     assert!(what.contains("magic"), "{what}");
     file.set_len(FOOTER_LEN as u64 - 1).expect("cut");
     expect_corruption(Table::open(fs.vfs.as_ref(), &path, NUMBER, None), "000001.sst offset 0");
-}
-
-/// Rewrites the raw (uncompressed) block at `offset` with `edit` applied and a fresh checksum,
-/// so that only the checks above the checksum can see the change.
-fn rewrite_block(fs: &TestFs, path: &Path, offset: u64, edit: impl FnOnce(&mut Vec<u8>)) {
-    let bytes = read_file(fs, path);
-    let start = offset as usize;
-    let len = block_len(&bytes, start);
-    let mut contents = Vec::new();
-    decompress_block(&bytes[start..start + len], &mut contents).expect("an intact block");
-    edit(&mut contents);
-    let mut rewritten = Vec::new();
-    compress_block(&NoCodec, &contents, &mut rewritten).expect("compress");
-    assert_eq!(rewritten.len(), len, "the edit keeps the block's length");
-    write_at(fs, path, offset, &rewritten);
 }
 
 #[test]
