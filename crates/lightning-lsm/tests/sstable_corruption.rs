@@ -7,13 +7,11 @@ mod sstable_support;
 
 use std::path::Path;
 
-use lightning_core_storage::codec::{
-    BLOCK_HEADER_LEN, Compression, NoCodec, compress_block, decompress_block,
-};
+use lightning_core_storage::codec::Compression;
 use lightning_core_storage::vfs::OpenMode;
 use lightning_core_storage::{Error, Timestamp};
 use lightning_lsm::InternalIter;
-use lightning_lsm::sstable::format::{FOOTER_LEN, Footer};
+use lightning_lsm::sstable::format::FOOTER_LEN;
 use lightning_lsm::sstable::varint::get_varint;
 use lightning_lsm::sstable::{Table, TableOptions};
 use sstable_support::*;
