@@ -10,13 +10,19 @@
 //! - [`internal_key`]: the order of versions (user key ascending, commit timestamp descending).
 //! - [`iter`]: [`InternalIter`], the positioned cursor every source of versions implements
 //!   (memtables, tables, levels, the merge of them all).
+//! - [`manifest`]: [`manifest::Manifest`], the durable log of version edits and the CURRENT
+//!   switch; recovery of the levels from it.
 //! - [`table_meta`]: [`TableMeta`], what the manifest and the levels know of one table file.
+//! - [`version`]: [`version::Version`], the immutable levels of tables, and
+//!   [`version::VersionEdit`], the change the manifest logs.
 
 #![forbid(unsafe_code)]
 
 pub mod internal_key;
 pub mod iter;
+pub mod manifest;
 pub mod table_meta;
+pub mod version;
 
 pub use internal_key::{InternalKey, compare_internal};
 pub use iter::InternalIter;
