@@ -86,7 +86,7 @@ impl Table {
                     }
                     expected_offset = handle.end();
                     tally.data_blocks += 1;
-                    tally.data_size_bytes += handle.length;
+                    tally.data_size_bytes = tally.data_size_bytes.saturating_add(handle.length);
                     match self.check_data_block(handle, &index_key, &mut tally) {
                         Ok(block_problems) => {
                             every_block_read &= block_problems.is_empty();

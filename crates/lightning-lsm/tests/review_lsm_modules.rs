@@ -1,0 +1,71 @@
+//! Regression tests for bugs found reviewing the SSTable and manifest/version/picker modules
+//! (issue #13). Each test is named after the bug it pins.
+
+mod sstable_support;
+
+use lightning_core_storage::Timestamp;
+use lightning_core_storage::codec::{NoCodec, compress_block};
+use lightning_core_storage::vfs::OpenMode;
+use lightning_lsm::InternalKey;
+use lightning_lsm::sstable::format::{BlockHandle, FOOTER_LEN, Footer};
+use lightning_lsm::sstable::varint::put_varint;
+use lightning_lsm::sstable::{Table, TableOptions};
+use sstable_support::*;
+
+/// The raw bytes of a block (restart interval 1) holding `entries` as (key, ts, value).
+fn raw_block(entries: &[(&[u8], u64, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut restarts = Vec::new();
+    for (key, ts, value) in entries {
+        restarts.push(out.len() as u32);
+        put_varint(&mut out, 0);
+        put_varint(&mut out, key.len() as u64);
+        out.push(1);
+        put_varint(&mut out, value.len() as u64);
+        out.extend_from_slice(key);
+        out.extend_from_slice(&ts.to_le_bytes());
+        out.extend_from_slice(value);
+    }
+    for restart in &restarts {
+        out.extend_from_slice(&restart.to_le_bytes());
+    }
+    out.extend_from_slice(&(restarts.len() as u32).to_le_bytes());
+    out
+}
+
+/// `Table::check` added every index entry's block length to a `u64` without overflow
+/// checking: an index (checksum intact, as a buggy writer or a forged file has it) naming two
+/// blocks of length near 2^64 panicked `check()` instead of reporting problems.
+#[test]
+fn check_with_huge_index_block_lengths_reports_problems_instead_of_overflowing() {
+    let fs = both_file_systems().remove(1);
+    let good = fs.table_path(1);
+    let mut model = Model::new();
+    model.insert(InternalKey::new(*b"a", Timestamp(1)), Some(b"x".to_vec()));
+    model.insert(InternalKey::new(*b"b", Timestamp(1)), Some(b"y".to_vec()));
+    write_table(fs.vfs.as_ref(), &good, 1, &TableOptions::default(), &model);
+    let bytes = read_file(&fs, &good);
+    let footer = footer_of(&bytes);
+    let footer_offset = bytes.len() - FOOTER_LEN;
+
+    let handle = |length: u64| {
+        let mut value = Vec::new();
+        BlockHandle { offset: 0, length }.encode_to(&mut value);
+        value
+    };
+    let index = raw_block(&[(b"a", 1, handle(u64::MAX - 1)), (b"b", 1, handle(u64::MAX - 1))]);
+    let mut forged = bytes[..footer_offset].to_vec();
+    let index_offset = forged.len() as u64;
+    compress_block(&NoCodec, &index, &mut forged).expect("compress");
+    let index_handle =
+        BlockHandle { offset: index_offset, length: forged.len() as u64 - index_offset };
+    forged.extend_from_slice(&Footer { index: index_handle, ..footer }.encode());
+    let path = fs.table_path(2);
+    let file = fs.vfs.open(&path, OpenMode::CreateNew).expect("create");
+    file.write_all_at(&forged, 0).expect("write");
+    drop(file);
+
+    let table = Table::open(fs.vfs.as_ref(), &path, 2, None).expect("the forged table opens");
+    let problems = table.check().expect("check reports problems, not an error");
+    assert!(!problems.is_empty(), "the impossible handles are problems");
+}
