@@ -3,13 +3,18 @@
 
 mod sstable_support;
 
+use std::{path::Path, sync::Arc};
+
 use lightning_core_storage::Timestamp;
 use lightning_core_storage::codec::{NoCodec, compress_block};
-use lightning_core_storage::vfs::OpenMode;
-use lightning_lsm::InternalKey;
+use lightning_core_storage::vfs::{FaultFs, OpenMode};
+use lightning_lsm::compaction::pick::{CompactionOptions, level_scores, pick_compaction};
+use lightning_lsm::manifest::Manifest;
 use lightning_lsm::sstable::format::{BlockHandle, FOOTER_LEN, Footer};
 use lightning_lsm::sstable::varint::put_varint;
 use lightning_lsm::sstable::{Table, TableOptions};
+use lightning_lsm::version::{Version, VersionEdit};
+use lightning_lsm::{InternalKey, TableMeta};
 use sstable_support::*;
 
 /// The raw bytes of a block (restart interval 1) holding `entries` as (key, ts, value).
@@ -68,4 +73,42 @@ fn check_with_huge_index_block_lengths_reports_problems_instead_of_overflowing()
     let table = Table::open(fs.vfs.as_ref(), &path, 2, None).expect("the forged table opens");
     let problems = table.check().expect("check reports problems, not an error");
     assert!(!problems.is_empty(), "the impossible handles are problems");
+}
+
+fn table_of_size(number: u64, first: &str, last: &str, file_size: u64) -> TableMeta {
+    TableMeta {
+        file_number: number,
+        file_size,
+        smallest: InternalKey::new(first.as_bytes(), Timestamp(9)),
+        largest: InternalKey::new(last.as_bytes(), Timestamp(1)),
+        entries: 2,
+        tombstones: 0,
+        min_ts: Timestamp(1),
+        max_ts: Timestamp(9),
+    }
+}
+
+/// Level sizes were summed with a plain `u64` sum: a replayed manifest whose tables' recorded
+/// file sizes add past 2^64 (nothing bounds them on decode or apply) panicked
+/// `Version::level_bytes`, `level_scores` and `pick_compaction`.
+#[test]
+fn level_bytes_and_scores_do_not_overflow_on_huge_recorded_file_sizes() {
+    let fs = FaultFs::new();
+    let dir = Path::new("/db/lsm");
+    let (mut manifest, _) = Manifest::open(Arc::new(fs.clone()), dir, 4).expect("create");
+    let huge = u64::MAX / 2 + 1;
+    let mut edit = VersionEdit::new();
+    edit.add_table(1, table_of_size(1, "a", "b", huge))
+        .add_table(1, table_of_size(2, "c", "d", huge))
+        .add_table(2, table_of_size(3, "a", "d", huge));
+    manifest.log_edit(&edit).expect("the manifest accepts the sizes");
+    drop(manifest);
+    let (_, state) = Manifest::open(Arc::new(fs.clone()), dir, 4).expect("reopen");
+    let version: &Version = &state.version;
+    assert_eq!(version.level_bytes(1), u64::MAX, "saturates");
+    let options = CompactionOptions { num_levels: 4, ..CompactionOptions::default() };
+    let scores = level_scores(version, &options);
+    assert_eq!(scores.len(), 4);
+    let job = pick_compaction(version, &options, &Default::default());
+    assert!(job.is_some(), "L1 is far over its target");
 }

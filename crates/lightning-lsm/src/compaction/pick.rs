@@ -108,7 +108,7 @@ impl CompactionJob {
 
     /// The bytes the job reads.
     pub fn input_bytes(&self) -> u64 {
-        total_bytes(&self.inputs) + total_bytes(&self.overlapping)
+        total_bytes(&self.inputs).saturating_add(total_bytes(&self.overlapping))
     }
 
     /// The smallest and largest user keys the job covers.
@@ -140,7 +140,7 @@ fn scores_with_busy(
             } else if level + 1 >= num_levels || level < targets.base_level {
                 0.0
             } else {
-                let bytes: u64 = idle(level).map(|t| t.file_size).sum();
+                let bytes = idle(level).fold(0u64, |sum, t| sum.saturating_add(t.file_size));
                 bytes as f64 / targets.target_bytes[level].max(1) as f64
             }
         })

@@ -87,9 +87,10 @@ impl Version {
             .collect()
     }
 
-    /// The sum of the file sizes of `level`'s tables (0 for a level beyond the version).
+    /// The sum of the file sizes of `level`'s tables (0 for a level beyond the version),
+    /// saturating: the sizes come from the manifest and nothing bounds them.
     pub fn level_bytes(&self, level: usize) -> u64 {
-        self.level(level).iter().map(|t| t.file_size).sum()
+        self.level(level).iter().fold(0u64, |sum, t| sum.saturating_add(t.file_size))
     }
 
     /// The number of tables in every level together.

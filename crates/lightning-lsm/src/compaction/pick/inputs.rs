@@ -5,9 +5,9 @@ use std::{collections::HashSet, sync::Arc};
 use super::CompactionOptions;
 use crate::{table_meta::TableMeta, version::Version};
 
-/// The sum of the tables' file sizes.
+/// The sum of the tables' file sizes, saturating (recorded sizes are not bounded).
 pub fn total_bytes(tables: &[Arc<TableMeta>]) -> u64 {
-    tables.iter().map(|t| t.file_size).sum()
+    tables.iter().fold(0u64, |sum, t| sum.saturating_add(t.file_size))
 }
 
 /// The smallest and largest user keys of `tables`. REQUIRES: `tables` is not empty.
@@ -52,7 +52,8 @@ pub fn expand_inputs(
         wider = l0_closure(version, &wider);
     }
     let grows = wider.len() > inputs.len();
-    let fits = total_bytes(&wider) + total_bytes(overlapping) <= options.max_compaction_bytes();
+    let fits = total_bytes(&wider).saturating_add(total_bytes(overlapping))
+        <= options.max_compaction_bytes();
     let idle = !wider.iter().any(|t| busy.contains(&t.file_number));
     if grows && fits && idle && overlap_of(&wider).len() == overlapping.len() {
         wider
