@@ -5,11 +5,11 @@ mod sstable_support;
 
 use std::{path::Path, sync::Arc};
 
-use lightning_core_storage::Timestamp;
 use lightning_core_storage::codec::{NoCodec, compress_block};
-use lightning_core_storage::vfs::{FaultFs, OpenMode};
+use lightning_core_storage::vfs::{FaultFs, OpenMode, Vfs};
+use lightning_core_storage::{Error, Timestamp};
 use lightning_lsm::compaction::pick::{CompactionOptions, level_scores, pick_compaction};
-use lightning_lsm::manifest::Manifest;
+use lightning_lsm::manifest::{Manifest, orphan_files};
 use lightning_lsm::sstable::format::{BlockHandle, FOOTER_LEN, Footer};
 use lightning_lsm::sstable::varint::put_varint;
 use lightning_lsm::sstable::{Table, TableOptions};
@@ -111,4 +111,34 @@ fn level_bytes_and_scores_do_not_overflow_on_huge_recorded_file_sizes() {
     assert_eq!(scores.len(), 4);
     let job = pick_compaction(version, &options, &Default::default());
     assert!(job.is_some(), "L1 is far over its target");
+}
+
+/// `read_current` accepted a non-canonical manifest name (`MANIFEST-1`, fewer than the six
+/// digits the format requires) while the open manifest calls itself `manifest_name(number)`
+/// (`MANIFEST-000001`): `orphan_files(.., &manifest.current_name())` then listed the live
+/// manifest as an orphan, for the engine to delete.
+#[test]
+fn a_non_canonical_manifest_name_in_current_is_never_listed_as_an_orphan() {
+    let fs = FaultFs::new();
+    let dir = Path::new("/db/lsm");
+    let (manifest, _) = Manifest::open(Arc::new(fs.clone()), dir, 4).expect("create");
+    drop(manifest);
+    fs.rename(&dir.join("MANIFEST-000001"), &dir.join("MANIFEST-1")).expect("rename");
+    let current = fs.open(&dir.join("CURRENT"), OpenMode::ReadWrite).expect("CURRENT");
+    current.set_len(0).expect("truncate");
+    current.write_all_at(b"MANIFEST-1\n", 0).expect("write");
+    drop(current);
+    match Manifest::open(Arc::new(fs.clone()), dir, 4) {
+        Err(Error::Corruption { .. }) => {}
+        Err(other) => panic!("expected Corruption or a consistent open, got {other}"),
+        Ok((manifest, state)) => {
+            let orphans =
+                orphan_files(&fs, dir, &state, &manifest.current_name()).expect("orphans");
+            assert!(
+                !orphans.iter().any(|name| name == "MANIFEST-1"),
+                "the live manifest is listed as an orphan: {orphans:?} (current_name {})",
+                manifest.current_name()
+            );
+        }
+    }
 }

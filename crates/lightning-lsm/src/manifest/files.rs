@@ -24,7 +24,8 @@ pub fn read_all(file: &FileHandle) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// The manifest name and number CURRENT holds (`MANIFEST-<digits>` and a newline).
+/// The manifest name and number CURRENT holds (`MANIFEST-<digits>` in the canonical form of
+/// [`manifest_name`] and a newline).
 pub fn read_current(vfs: &dyn Vfs, dir: &Path) -> Result<(String, u64)> {
     let file = vfs.open(&dir.join(CURRENT), OpenMode::Read)?;
     if file.len()? > MAX_CURRENT_BYTES {
@@ -37,7 +38,11 @@ pub fn read_current(vfs: &dyn Vfs, dir: &Path) -> Result<(String, u64)> {
     let parsed = std::str::from_utf8(&bytes)
         .ok()
         .and_then(|text| text.strip_suffix('\n'))
-        .and_then(|name| parse_manifest_name(name).map(|number| (name.to_owned(), number)));
+        .and_then(|name| parse_manifest_name(name).map(|number| (name.to_owned(), number)))
+        // Only the canonical spelling: the open manifest names itself `manifest_name(number)`
+        // (in rewrites and for `orphan_files`), so `MANIFEST-1` would make the live file an
+        // orphan.
+        .filter(|(name, number)| *name == manifest_name(*number));
     parsed.ok_or_else(|| {
         Error::corruption(
             format!(
