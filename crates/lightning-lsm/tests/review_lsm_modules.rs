@@ -5,14 +5,14 @@ mod sstable_support;
 
 use std::{path::Path, sync::Arc};
 
-use lightning_core_storage::codec::{NoCodec, compress_block};
+use lightning_core_storage::codec::{Compression, NoCodec, compress_block};
 use lightning_core_storage::vfs::{FaultFs, OpenMode, Vfs};
 use lightning_core_storage::{Error, Timestamp};
 use lightning_lsm::compaction::pick::{CompactionOptions, level_scores, pick_compaction};
 use lightning_lsm::manifest::{Manifest, orphan_files};
 use lightning_lsm::sstable::format::{BlockHandle, FOOTER_LEN, Footer};
 use lightning_lsm::sstable::varint::put_varint;
-use lightning_lsm::sstable::{Table, TableOptions};
+use lightning_lsm::sstable::{Table, TableOptions, TableWriter};
 use lightning_lsm::version::{Version, VersionEdit};
 use lightning_lsm::{InternalKey, TableMeta};
 use sstable_support::*;
@@ -140,5 +140,32 @@ fn a_non_canonical_manifest_name_in_current_is_never_listed_as_an_orphan() {
                 manifest.current_name()
             );
         }
+    }
+}
+
+/// `TableWriter::add` accepted an entry up to the 1 GiB block bound minus its overhead, but
+/// appended it to the pending data block: with any entry already pending, the block then
+/// exceeded the bound and the flush inside `add` failed with `InvalidInput` (after the entry
+/// had been counted), so a value the writer promises to take could not be written.
+#[test]
+fn a_value_near_the_block_bound_after_a_small_entry_is_written() {
+    let fs = both_file_systems().remove(1);
+    let path = fs.table_path(1);
+    let options = TableOptions {
+        compression: Compression::None,
+        bloom_bits_per_key: 0,
+        ..TableOptions::default()
+    };
+    let mut writer = TableWriter::create(fs.vfs.as_ref(), &path, 1, &options).expect("create");
+    // Below the 4096-byte block size: it stays pending.
+    writer.add(b"a", Timestamp(1), Some(&[1u8; 3_000])).expect("small entry");
+    let big = vec![7u8; lightning_core_storage::codec::MAX_UNCOMPRESSED_LEN - 1_000];
+    writer.add(b"b", Timestamp(1), Some(&big)).expect("a value below the bound is accepted");
+    drop(big);
+    writer.add(b"c", Timestamp(1), Some(b"small")).expect("small entry after it");
+    let meta = writer.finish().expect("finish");
+    assert_eq!(meta.entries, 3);
+    if let Some(fault) = &fs.fault {
+        fault.remove(&path).expect("free the in-memory file");
     }
 }

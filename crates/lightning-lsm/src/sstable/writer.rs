@@ -134,6 +134,13 @@ impl TableWriter {
                 filter.add_key(key);
             }
         }
+        // An entry that would push the pending block past the compressed-block bound starts a
+        // block of its own (the size check above promised it fits in one).
+        let entry_bound = key.len() + value_len + ENTRY_OVERHEAD_BYTES;
+        if !self.data.is_empty() && self.data.estimated_size() + entry_bound > MAX_UNCOMPRESSED_LEN
+        {
+            self.flush_data_block()?;
+        }
         self.data.add(key, ts, value);
         self.entries += 1;
         self.tombstones += u64::from(value.is_none());
