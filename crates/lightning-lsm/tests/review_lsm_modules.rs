@@ -169,3 +169,21 @@ fn a_value_near_the_block_bound_after_a_small_entry_is_written() {
         fault.remove(&path).expect("free the in-memory file");
     }
 }
+
+/// `docs/format/sstable.md` and `TableOptions::block_size` said an entry larger than the block
+/// size "gets a block of its own"; the writer closes a block only once it has reached the block
+/// size, so such an entry joins (and ends) the pending block. The docs now say so; this pins
+/// the behaviour they describe (the v1 fixture depends on it).
+#[test]
+fn an_entry_larger_than_the_block_size_ends_the_block_it_joins() {
+    let fs = both_file_systems().remove(1);
+    let mut model = Model::new();
+    model.insert(InternalKey::new(*b"a", Timestamp(1)), Some(b"small".to_vec()));
+    model.insert(InternalKey::new(*b"b", Timestamp(1)), Some(vec![3u8; 10_000]));
+    model.insert(InternalKey::new(*b"c", Timestamp(1)), Some(b"small".to_vec()));
+    let options = TableOptions { compression: Compression::None, ..TableOptions::default() };
+    write_table(fs.vfs.as_ref(), &fs.table_path(1), 1, &options, &model);
+    let table = fs.open(1);
+    assert_eq!(table.properties().data_blocks, 2, "[a, b] then [c]");
+    assert!(table.check().expect("check").is_empty());
+}

@@ -41,8 +41,8 @@ use lightning_core_storage::codec::Compression;
 /// How tables are written (reading needs none of it: a table describes itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableOptions {
-    /// Target uncompressed size of a data block in bytes (a block closes once it reaches it;
-    /// an entry larger than this gets a block of its own). Default 4096.
+    /// Target uncompressed size of a data block in bytes (a block closes once an added entry
+    /// makes it reach this, so an entry larger than this ends the block it joins). Default 4096.
     pub block_size: usize,
     /// Entries between restart points in a data block (0 is taken as 1). Default 16.
     pub restart_interval: usize,
