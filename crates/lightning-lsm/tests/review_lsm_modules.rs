@@ -187,3 +187,29 @@ fn an_entry_larger_than_the_block_size_ends_the_block_it_joins() {
     assert_eq!(table.properties().data_blocks, 2, "[a, b] then [c]");
     assert!(table.check().expect("check").is_empty());
 }
+
+/// `Manifest::rewrite` computed the next manifest number as `self.number + 1`, a number read
+/// from CURRENT: a (checksum-valid) `MANIFEST-18446744073709551615` opened fine and its first
+/// rewrite panicked on the overflow instead of returning an error.
+#[test]
+fn a_rewrite_of_the_last_possible_manifest_number_is_an_error_not_a_panic() {
+    use lightning_lsm::manifest::format::{FRAME_HEADER, frame_record, manifest_name};
+
+    let fs = FaultFs::new();
+    let dir = Path::new("/db/lsm");
+    let (manifest, _) = Manifest::open(Arc::new(fs.clone()), dir, 4).expect("create");
+    drop(manifest);
+    let first = dir.join("MANIFEST-000001");
+    let bytes = fs.file_contents(&first).expect("the first manifest");
+    let last = dir.join(manifest_name(u64::MAX));
+    let file = fs.open(&last, OpenMode::CreateNew).expect("create");
+    file.write_all_at(&frame_record(u64::MAX, &bytes[FRAME_HEADER..]), 0).expect("write");
+    drop(file);
+    fs.remove(&first).expect("remove");
+    let current = fs.open(&dir.join("CURRENT"), OpenMode::ReadWrite).expect("CURRENT");
+    current.set_len(0).expect("truncate");
+    current.write_all_at(format!("{}\n", manifest_name(u64::MAX)).as_bytes(), 0).expect("write");
+    drop(current);
+    let (mut manifest, _) = Manifest::open(Arc::new(fs.clone()), dir, 4).expect("opens");
+    assert!(manifest.rewrite().is_err(), "no manifest number is left for the rewrite");
+}

@@ -201,7 +201,9 @@ impl Manifest {
     pub fn rewrite(&mut self) -> Result<()> {
         self.poison.check()?;
         let old_name = self.current_name();
-        let number = self.number + 1;
+        let number = self.number.checked_add(1).ok_or_else(|| {
+            Error::corruption("no manifest number is left after this one", old_name.clone())
+        })?;
         let payload = codec::encode_payload(RecordKind::Snapshot, &self.state.snapshot_edit())
             .map_err(|e| self.poison.fail(e))?;
         let record = frame_record(number, &payload);
