@@ -213,3 +213,39 @@ fn a_rewrite_of_the_last_possible_manifest_number_is_an_error_not_a_panic() {
     let (mut manifest, _) = Manifest::open(Arc::new(fs.clone()), dir, 4).expect("opens");
     assert!(manifest.rewrite().is_err(), "no manifest number is left for the rewrite");
 }
+
+/// `log_edit` rewrote the manifest whenever the live log was longer than `max_log_bytes`,
+/// counting the snapshot: once the state's own snapshot is over the bound (many tables, or
+/// long keys: each table records its smallest and largest key), every edit rewrote the whole
+/// state into a new manifest (a full write, three syncs and a CURRENT switch per flush).
+#[test]
+fn a_snapshot_larger_than_max_log_bytes_is_not_rewritten_on_every_edit() {
+    use lightning_core_storage::Lsn;
+    use lightning_lsm::manifest::ManifestOptions;
+
+    let fs = FaultFs::new();
+    let dir = Path::new("/db/lsm");
+    let options = ManifestOptions { max_log_bytes: 4096, max_log_edits: u64::MAX };
+    let (mut manifest, _) =
+        Manifest::open_with_options(Arc::new(fs.clone()), dir, 4, options).expect("create");
+    let key = |i: u64| format!("{i:04}{}", "k".repeat(500));
+    let mut edit = VersionEdit::new();
+    for i in 1..=10 {
+        let mut table = table_of_size(i, "", "", 1 << 20);
+        table.smallest.key = key(2 * i).into_bytes();
+        table.largest.key = key(2 * i + 1).into_bytes();
+        edit.add_table(1, table);
+    }
+    manifest.log_edit(&edit).expect("ten tables with long keys");
+    let after_big_edit = manifest.number();
+    for lsn in 1..=10 {
+        let mut counters = VersionEdit::new();
+        counters.durable_lsn = Some(Lsn(lsn));
+        manifest.log_edit(&counters).expect("a small edit");
+    }
+    assert!(
+        manifest.number() <= after_big_edit + 1,
+        "ten small edits rewrote the manifest {} times",
+        manifest.number() - after_big_edit
+    );
+}

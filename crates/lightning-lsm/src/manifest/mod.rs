@@ -41,7 +41,9 @@ use format::{RecordKind, frame_record, manifest_name};
 /// When a manifest's log is rewritten as one snapshot in a new manifest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ManifestOptions {
-    /// Rewrite once the live manifest is longer than this many bytes (default 4 MiB).
+    /// Rewrite once the live manifest is longer than this many bytes (default 4 MiB) and
+    /// than twice its snapshot record, so that a state whose snapshot alone is over the bound
+    /// is not rewritten on every edit.
     pub max_log_bytes: u64,
     /// Rewrite once this many edits follow the snapshot (default 10 000), which bounds the
     /// work of replaying the log on open.
@@ -117,6 +119,8 @@ pub struct Manifest {
     file: FileHandle,
     /// Where the next record goes.
     log_len: u64,
+    /// Bytes of the live manifest's first record, its snapshot.
+    snapshot_len: u64,
     /// Delta records after the snapshot.
     edits_in_log: u64,
     state: RecoveredState,
@@ -187,9 +191,8 @@ impl Manifest {
         self.log_len += record.len() as u64;
         self.edits_in_log += 1;
         self.state = self.state.with_edit(version, edit);
-        if self.log_len > self.options.max_log_bytes
-            || self.edits_in_log >= self.options.max_log_edits
-        {
+        let byte_bound = self.options.max_log_bytes.max(self.snapshot_len.saturating_mul(2));
+        if self.log_len > byte_bound || self.edits_in_log >= self.options.max_log_edits {
             self.rewrite()?;
         }
         Ok(())
@@ -216,6 +219,7 @@ impl Manifest {
         self.number = number;
         self.file = file;
         self.log_len = record.len() as u64;
+        self.snapshot_len = self.log_len;
         self.edits_in_log = 0;
         // Not synced: if the removal is lost, the old manifest is an orphan, deleted on open.
         if let Err(e) = self.vfs.remove(&self.dir.join(&old_name)) {
