@@ -10,12 +10,17 @@
 //! - [`internal_key`]: the order of versions (user key ascending, commit timestamp descending).
 //! - [`iter`]: [`InternalIter`], the positioned cursor every source of versions implements
 //!   (memtables, tables, levels, the merge of them all).
+//! - [`memtable`]: the in-memory skiplist of the newest versions and its cursor.
+//! - [`merge`]: the merge of many cursors into one order, and the visible-version walk of a
+//!   key range that scans are built on.
 //! - [`table_meta`]: [`TableMeta`], what the manifest and the levels know of one table file.
 
 #![forbid(unsafe_code)]
 
 pub mod internal_key;
 pub mod iter;
+pub mod memtable;
+pub mod merge;
 pub mod table_meta;
 
 pub use internal_key::{InternalKey, compare_internal};
