@@ -13,7 +13,11 @@
 //! - [`memtable`]: the in-memory skiplist of the newest versions and its cursor.
 //! - [`merge`]: the merge of many cursors into one order, and the visible-version walk of a
 //!   key range that scans are built on.
+//! - [`manifest`]: [`manifest::Manifest`], the durable log of version edits and the CURRENT
+//!   switch; recovery of the levels from it.
 //! - [`table_meta`]: [`TableMeta`], what the manifest and the levels know of one table file.
+//! - [`version`]: [`version::Version`], the immutable levels of tables, and
+//!   [`version::VersionEdit`], the change the manifest logs.
 
 #![forbid(unsafe_code)]
 
@@ -21,7 +25,9 @@ pub mod internal_key;
 pub mod iter;
 pub mod memtable;
 pub mod merge;
+pub mod manifest;
 pub mod table_meta;
+pub mod version;
 
 pub use internal_key::{InternalKey, compare_internal};
 pub use iter::InternalIter;
