@@ -18,14 +18,19 @@
 //! - [`table_meta`]: [`TableMeta`], what the manifest and the levels know of one table file.
 //! - [`version`]: [`version::Version`], the immutable levels of tables, and
 //!   [`version::VersionEdit`], the change the manifest logs.
+//! - [`sstable`]: table files ([`sstable::TableWriter`], [`sstable::Table`],
+//!   [`sstable::TableIter`]); byte layout in `docs/format/sstable.md`.
+//! - [`filter`]: the bloom filter over a table's user keys.
 
 #![forbid(unsafe_code)]
 
+pub mod filter;
 pub mod internal_key;
 pub mod iter;
 pub mod memtable;
 pub mod merge;
 pub mod manifest;
+pub mod sstable;
 pub mod table_meta;
 pub mod version;
 
