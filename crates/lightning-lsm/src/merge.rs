@@ -226,8 +226,9 @@ impl<I: InternalIter> VisibleIter<I> {
         }
     }
 
-    /// The next visible entry, examining at most `budget` versions before pausing.
-    pub fn step(&mut self, budget: usize) -> Result<Step> {
+    /// The next visible entry, examining at most `*budget` versions before pausing; each
+    /// version examined is taken off `*budget`.
+    pub fn step(&mut self, budget: &mut usize) -> Result<Step> {
         if self.done {
             return Ok(Step::Done);
         }
@@ -241,7 +242,7 @@ impl<I: InternalIter> VisibleIter<I> {
         result
     }
 
-    fn step_forward(&mut self, budget: usize) -> Result<Step> {
+    fn step_forward(&mut self, budget: &mut usize) -> Result<Step> {
         if !self.started {
             self.started = true;
             match &self.range.start {
@@ -252,7 +253,8 @@ impl<I: InternalIter> VisibleIter<I> {
         if std::mem::take(&mut self.advance_first) {
             self.inner.next()?;
         }
-        for _ in 0..budget {
+        while *budget > 0 {
+            *budget -= 1;
             if !self.inner.valid() {
                 return Ok(Step::Done);
             }
@@ -283,7 +285,7 @@ impl<I: InternalIter> VisibleIter<I> {
         Ok(Step::Paused)
     }
 
-    fn step_reverse(&mut self, budget: usize) -> Result<Step> {
+    fn step_reverse(&mut self, budget: &mut usize) -> Result<Step> {
         if !self.started {
             self.started = true;
             match &self.range.end {
@@ -292,7 +294,8 @@ impl<I: InternalIter> VisibleIter<I> {
                 Bound::Unbounded => self.inner.seek_to_last()?,
             }
         }
-        for _ in 0..budget {
+        while *budget > 0 {
+            *budget -= 1;
             if !self.inner.valid() {
                 return Ok(self.candidate.take().map_or(Step::Done, Step::Entry));
             }

@@ -88,12 +88,12 @@ impl Memtable {
         self.map.len()
     }
 
-    /// True if no version and no batch was applied.
+    /// True if it holds no version (it may still have recorded empty batches).
     pub fn is_empty(&self) -> bool {
-        self.map.is_empty() && self.max_lsn() == Lsn::ZERO
+        self.map.is_empty()
     }
 
-    /// True if no batch was ever recorded (not even an empty one).
+    /// True if some batch was recorded (even one that wrote nothing).
     pub fn has_batches(&self) -> bool {
         self.min_lsn.load(Ordering::Relaxed) != u64::MAX
     }

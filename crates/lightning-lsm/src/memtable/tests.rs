@@ -76,7 +76,7 @@ fn iterator_sees_inserts_made_after_it_was_positioned() {
 #[test]
 fn reinserting_a_version_replaces_it_and_sizes_grow_with_content() {
     let m = Memtable::new(1);
-    assert!(m.is_empty());
+    assert!(m.is_empty() && !m.has_batches());
     m.insert(b"k", Timestamp(1), Some(b"one"));
     let after_one = m.approximate_bytes();
     assert!(after_one >= 4);
@@ -94,6 +94,6 @@ fn batches_are_recorded_even_when_empty() {
     assert_eq!(m.min_lsn(), None);
     m.record_batch(Lsn(7), Timestamp(3));
     m.record_batch(Lsn(5), Timestamp(9));
-    assert!(m.has_batches() && !m.is_empty());
+    assert!(m.has_batches() && m.is_empty(), "empty batches write no version");
     assert_eq!((m.min_lsn(), m.max_lsn(), m.max_ts()), (Some(Lsn(5)), Lsn(7), Timestamp(9)));
 }

@@ -142,7 +142,7 @@ fn visible_iter_matches_the_model_for_random_ranges_and_budgets() {
         let mut it = VisibleIter::new(MergingIter::new(children), range.clone(), read_ts, dir);
         let mut got = Vec::new();
         loop {
-            match it.step(budget).unwrap() {
+            match it.step(&mut budget.clone()).unwrap() {
                 Step::Entry(e) => got.push(e),
                 Step::Paused => continue,
                 Step::Done => break,
@@ -236,5 +236,5 @@ fn an_empty_range_yields_nothing_and_touches_no_source() {
     let source = VecIter::boxed(vec![(InternalKey::new(*b"a", Timestamp(1)), Some(b"x".to_vec()))]);
     let mut it =
         VisibleIter::new(MergingIter::new(vec![source]), range, Timestamp::MAX, Direction::Forward);
-    assert_eq!(it.step(10).unwrap(), Step::Done);
+    assert_eq!(it.step(&mut 10).unwrap(), Step::Done);
 }
