@@ -185,5 +185,8 @@ fn crash_sweep(engine: Engine) {
         fs.finish_with_crash(); // the armed cut, or one now if the run ended before it
         recovered.push(verify(&fs, engine, &outcome, &format!("{engine:?} {crash:?}")));
     }
-    assert!(recovered.iter().any(|&m| m < COMMITS), "{engine:?}: some cut landed mid-workload: {recovered:?}");
+    assert!(
+        recovered.iter().any(|&m| m < COMMITS),
+        "{engine:?}: some cut landed mid-workload: {recovered:?}"
+    );
 }
