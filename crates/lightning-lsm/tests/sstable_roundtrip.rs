@@ -179,6 +179,10 @@ fn data_blocks_go_through_the_shared_cache_and_the_filter_counts_its_answers() {
     let hits = cache.stats().total.hits;
     assert!(table.get(&key.key, Timestamp::MAX).expect("get").is_some());
     assert_eq!(cache.stats().total.hits, hits + 1, "the second read hits the cache");
+    let before = cache.stats().total.hits;
+    assert_eq!(collect_forward(&mut table.iter_without_caching()).len(), model.len());
+    assert_eq!(cache.len(), 1, "a compaction's scan adds nothing to the cache");
+    assert_eq!(cache.stats().total.hits, before + 1, "but uses what is cached");
     assert_eq!(collect_forward(&mut table.iter()).len(), model.len());
     assert_eq!(cache.len() as u64, table.properties().data_blocks, "a scan caches every block");
 
@@ -197,4 +201,30 @@ fn data_blocks_go_through_the_shared_cache_and_the_filter_counts_its_answers() {
     assert_eq!(unfiltered.get(b"absent-1", Timestamp::MAX).expect("get"), None);
     assert_eq!(unfiltered.filter_counters(), Default::default());
     assert_eq!(unfiltered.properties().bloom_bits_per_key, 0);
+}
+
+#[test]
+fn one_table_serves_many_threads_through_one_cache() {
+    let fs = both_file_systems().remove(0);
+    let model = Arc::new(sample_model(1_500, 8));
+    write_table(fs.vfs.as_ref(), &fs.table_path(9), 9, &TableOptions::default(), &model);
+    // A cache smaller than the table, so that threads evict and reload blocks.
+    let cache =
+        Arc::new(BlockCache::new(CacheConfig::new(64 * 1024).with_shards(4)).expect("cache"));
+    let table = Table::open(fs.vfs.as_ref(), &fs.table_path(9), 9, Some(cache)).expect("open");
+    let threads: Vec<_> = (0..4)
+        .map(|t| {
+            let (table, model) = (Arc::clone(&table), Arc::clone(&model));
+            std::thread::spawn(move || {
+                for (key, _) in model.iter().skip(t).step_by(4) {
+                    let got = table.get(&key.key, key.ts).expect("get");
+                    assert_eq!(got, model_get(&model, &key.key, key.ts));
+                }
+                collect_forward(&mut table.iter()).len()
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().expect("no reader panics"), model.len());
+    }
 }

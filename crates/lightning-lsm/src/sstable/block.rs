@@ -137,6 +137,34 @@ impl Block {
         })
     }
 
+    /// Verifies, by walking every entry, that each restart point is the start of an entry
+    /// that shares nothing with the key before it (the restart array's own order and bounds
+    /// are checked by [`Block::decode`]).
+    pub(crate) fn check_restarts(&self) -> Result<()> {
+        let mut at = 0;
+        let mut key_len = 0;
+        let mut next_restart = 0;
+        while at < self.restarts_offset {
+            let entry = self.entry_at(at, key_len)?;
+            if next_restart < self.num_restarts && self.restart(next_restart) == at {
+                if entry.shared != 0 {
+                    return Err(self.corrupt(at, "a restart point shares key bytes"));
+                }
+                next_restart += 1;
+            }
+            if next_restart < self.num_restarts && self.restart(next_restart) < entry.end {
+                let restart = self.restart(next_restart);
+                return Err(self.corrupt(
+                    at,
+                    format!("restart point {next_restart} at {restart} is inside an entry"),
+                ));
+            }
+            key_len = entry.shared + (entry.suffix.1 - entry.suffix.0);
+            at = entry.end;
+        }
+        Ok(())
+    }
+
     /// The key of restart point `index` (its entry shares nothing), borrowed from the block.
     fn restart_key(&self, index: usize) -> Result<(&[u8], Timestamp)> {
         let at = self.restart(index);
@@ -316,3 +344,7 @@ impl InternalIter for BlockIter {
         (self.kind != KIND_TOMBSTONE).then(|| &self.block.data[self.value.0..self.value.1])
     }
 }
+
+#[cfg(test)]
+#[path = "block_tests.rs"]
+mod tests;

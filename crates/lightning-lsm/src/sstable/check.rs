@@ -45,6 +45,9 @@ impl Table {
         let mut tally = Tally::default();
         let mut every_block_read = true;
         let index_location = self.location(self.footer().index.offset);
+        if let Err(error) = self.index_block().check_restarts() {
+            problems.push(problem_of(error)?);
+        }
         let mut index = BlockIter::new(Arc::clone(self.index_block()));
         let mut step = index.seek_to_first();
         let mut expected_offset = 0;
@@ -125,6 +128,9 @@ impl Table {
         let block = Arc::new(self.load_data_block(handle)?);
         let location = block.location().to_owned();
         let mut problems = Vec::new();
+        if let Err(error) = block.check_restarts() {
+            problems.push(problem_of(error)?);
+        }
         let mut data = BlockIter::new(block);
         let mut step = data.seek_to_first();
         loop {

@@ -6,14 +6,14 @@
 //! key of each data block and where the block is), a bloom filter over the user keys, a
 //! properties block and a fixed-size footer. Every block goes through the self-describing,
 //! checksummed compressed-block format of `lightning_core_storage::codec`. The layout, byte by
-//! byte, is in `docs/format/sstable.md`; [`format`] is its one copy in code.
+//! byte, is in `docs/format/sstable.md`; [`format`](mod@format) is its one copy in code.
 //!
 //! Reading: [`Table::open`] verifies and pins the footer, properties, index and filter; data
 //! blocks are read on demand through the shared [`BlockCache`] when one is given. Damage
 //! anywhere is `Error::Corruption` whose location is `"<file name> offset <n>"`.
 //!
 //! Code map: [`varint`] (LEB128), `block_builder` and [`block`] (one block's layout, written
-//! and read), [`format`] (value kinds, block handles, footer, version), [`properties`],
+//! and read), [`format`](mod@format) (value kinds, block handles, footer, version), [`properties`],
 //! `writer` ([`TableWriter`]), `table` ([`Table`], point reads), `table_iter` ([`TableIter`])
 //! and `check` ([`Table::check`]).
 

@@ -182,10 +182,15 @@ impl Table {
         Block::decode(bytes, self.location(handle.offset))
     }
 
-    /// The data block at `handle`, through the block cache when there is one.
-    pub(crate) fn data_block(&self, handle: BlockHandle) -> Result<Arc<Block>> {
+    /// The data block at `handle`, through the block cache when there is one; a block read
+    /// from the file is added to the cache only if `fill_cache`.
+    pub(crate) fn data_block(&self, handle: BlockHandle, fill_cache: bool) -> Result<Arc<Block>> {
         match &self.cache {
             None => self.load_data_block(handle).map(Arc::new),
+            Some(cache) if !fill_cache => match cache.get(&(self.file_number, handle.offset)) {
+                Some(block) => Ok(block),
+                None => self.load_data_block(handle).map(Arc::new),
+            },
             Some(cache) => cache
                 .get_or_load(&(self.file_number, handle.offset), || {
                     let block = self.load_data_block(handle)?;
@@ -288,7 +293,7 @@ impl Table {
         if !index.valid() {
             return Ok(None);
         }
-        let mut data = BlockIter::new(self.data_block(self.handle_of(&index)?)?);
+        let mut data = BlockIter::new(self.data_block(self.handle_of(&index)?, true)?);
         data.seek(key, ts)?;
         if !data.valid() {
             // The index key is the block's last key, so the block holds the target.
@@ -300,9 +305,16 @@ impl Table {
         Ok(Some(data))
     }
 
-    /// A cursor over every version in the table (not positioned yet).
+    /// A cursor over every version in the table (not positioned yet). Blocks it reads are
+    /// added to the block cache.
     pub fn iter(self: &Arc<Self>) -> TableIter {
-        TableIter::new(Arc::clone(self))
+        TableIter::new(Arc::clone(self), true)
+    }
+
+    /// A cursor like [`Table::iter`] that uses cached blocks but adds none to the cache: for
+    /// compactions, whose one pass over the input would push the readers' working set out.
+    pub fn iter_without_caching(self: &Arc<Self>) -> TableIter {
+        TableIter::new(Arc::clone(self), false)
     }
 
     /// The filter's answers in point reads so far.

@@ -19,12 +19,13 @@ pub struct TableIter {
     table: Arc<Table>,
     index: BlockIter,
     data: Option<(BlockHandle, BlockIter)>,
+    fill_cache: bool,
 }
 
 impl TableIter {
-    pub(crate) fn new(table: Arc<Table>) -> TableIter {
+    pub(crate) fn new(table: Arc<Table>, fill_cache: bool) -> TableIter {
         let index = BlockIter::new(Arc::clone(table.index_block()));
-        TableIter { table, index, data: None }
+        TableIter { table, index, data: None, fill_cache }
     }
 
     /// The table this cursor reads.
@@ -50,7 +51,7 @@ impl TableIter {
         let handle = self.table.handle_of(&self.index)?;
         let block = match &self.data {
             Some((current, data)) if *current == handle => Arc::clone(data.block()),
-            _ => self.table.data_block(handle)?,
+            _ => self.table.data_block(handle, self.fill_cache)?,
         };
         self.data = Some((handle, BlockIter::new(block)));
         Ok(())

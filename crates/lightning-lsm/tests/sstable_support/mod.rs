@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use lightning_core_storage::codec::{BLOCK_HEADER_LEN, NoCodec, compress_block, decompress_block};
 use lightning_core_storage::rng::SplitMix64;
-use lightning_core_storage::vfs::{FaultFs, StdFs, Vfs};
+use lightning_core_storage::vfs::{FaultFs, OpenMode, StdFs, Vfs};
 use lightning_core_storage::{Timestamp, engine::Version};
 use lightning_lsm::InternalIter;
 use lightning_lsm::internal_key::InternalKey;
+use lightning_lsm::sstable::format::{FOOTER_LEN, Footer};
 use lightning_lsm::sstable::{Table, TableOptions, TableWriter};
 use lightning_lsm::table_meta::TableMeta;
 
@@ -130,4 +132,44 @@ pub fn both_file_systems() -> Vec<TestFs> {
             _temp: None,
         },
     ]
+}
+
+pub fn read_file(fs: &TestFs, path: &Path) -> Vec<u8> {
+    let file = fs.vfs.open(path, OpenMode::Read).expect("open");
+    let mut bytes = vec![0u8; file.len().expect("len") as usize];
+    file.read_exact_at(&mut bytes, 0).expect("read");
+    bytes
+}
+
+pub fn write_at(fs: &TestFs, path: &Path, offset: u64, bytes: &[u8]) {
+    let file = fs.vfs.open(path, OpenMode::ReadWrite).expect("open");
+    file.write_all_at(bytes, offset).expect("write");
+    file.sync_data().expect("sync");
+}
+
+pub fn footer_of(bytes: &[u8]) -> Footer {
+    let mut footer = [0u8; FOOTER_LEN];
+    footer.copy_from_slice(&bytes[bytes.len() - FOOTER_LEN..]);
+    Footer::decode(&footer, "test").expect("an intact footer")
+}
+
+/// The on-disk length of the compressed block starting at `offset`.
+pub fn block_len(bytes: &[u8], offset: usize) -> usize {
+    let payload = u32::from_le_bytes(bytes[offset + 16..offset + 20].try_into().expect("4 bytes"));
+    BLOCK_HEADER_LEN + payload as usize
+}
+
+/// Rewrites the raw (uncompressed) block at `offset` with `edit` applied and a fresh checksum,
+/// so that only the checks above the checksum can see the change.
+pub fn rewrite_block(fs: &TestFs, path: &Path, offset: u64, edit: impl FnOnce(&mut Vec<u8>)) {
+    let bytes = read_file(fs, path);
+    let start = offset as usize;
+    let len = block_len(&bytes, start);
+    let mut contents = Vec::new();
+    decompress_block(&bytes[start..start + len], &mut contents).expect("an intact block");
+    edit(&mut contents);
+    let mut rewritten = Vec::new();
+    compress_block(&NoCodec, &contents, &mut rewritten).expect("compress");
+    assert_eq!(rewritten.len(), len, "the edit keeps the block's length");
+    write_at(fs, path, offset, &rewritten);
 }
