@@ -7,6 +7,8 @@
 //!
 //! # Code map
 //!
+//! - [`compaction`]: [`compaction::pick`], which tables to compact next (dynamic level sizes,
+//!   scores, overlap), and the runner that merges them.
 //! - [`internal_key`]: the order of versions (user key ascending, commit timestamp descending).
 //! - [`iter`]: [`InternalIter`], the positioned cursor every source of versions implements
 //!   (memtables, tables, levels, the merge of them all).

@@ -107,6 +107,10 @@ fn next_file_number_stays_above_every_live_table() {
     edit.add_table(0, table(40, "a", "b"));
     manifest.log_edit(&edit).expect("an add without a counter");
     assert_eq!(manifest.state().next_file_number, 41);
+    let mut lower = VersionEdit::new();
+    lower.next_file_number = Some(5);
+    manifest.log_edit(&lower).expect("a counter below a live table");
+    assert_eq!(manifest.state().next_file_number, 41, "raised above table 40 again");
     drop(manifest);
     let (_, state) = open(&fs).expect("reopen");
     assert_eq!(state.next_file_number, 41);
@@ -296,4 +300,55 @@ fn an_edit_naming_a_level_beyond_num_levels_is_corruption_on_open() {
     let result = Manifest::open(Arc::new(fs), Path::new(DIR), 3);
     assert_corruption(result, &format!("MANIFEST-000001 offset {snapshot_len}"));
     assert!(end > snapshot_len);
+}
+
+#[test]
+fn an_interrupted_creation_is_logged_and_started_again() {
+    let fs = FaultFs::new();
+    fs.create_dir_all(Path::new(DIR)).expect("mkdir");
+    let whole = {
+        let fresh = FaultFs::new();
+        drop(open(&fresh).expect("create"));
+        fresh.file_contents(&Path::new(DIR).join("MANIFEST-000001")).expect("manifest")
+    };
+    write_file(&fs, "MANIFEST-000001", &whole[..whole.len() / 2]);
+    write_file(&fs, "CURRENT.tmp", b"MANIFEST-0");
+    let capture = LogCapture::new();
+    let (manifest, state) = capture.during(|| open(&fs)).expect("creation runs again");
+    assert_eq!(state, RecoveredState::empty(LEVELS));
+    assert_eq!(manifest.current_name(), "MANIFEST-000001");
+    let lines = capture.lines().join("\n");
+    assert!(lines.contains("interrupted creation"), "{lines}");
+    assert_eq!(fs.file_contents(&Path::new(DIR).join("MANIFEST-000001")).expect("manifest"), whole);
+}
+
+#[test]
+fn the_manifest_can_be_shared_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Manifest>();
+    assert_send_sync::<RecoveredState>();
+}
+
+#[test]
+fn a_failed_rewrite_poisons_but_the_appended_edit_is_durable() {
+    let fs = FaultFs::new();
+    let options = ManifestOptions { max_log_bytes: u64::MAX, max_log_edits: 1 };
+    let (mut manifest, _) =
+        Manifest::open_with_options(Arc::new(fs.clone()), Path::new(DIR), LEVELS, options)
+            .expect("create");
+    // Sync 1 is the append's; sync 2 is the new manifest's, inside the rewrite.
+    fs.inject(lightning_core_storage::vfs::FaultKind::FailNth {
+        op: Some(lightning_core_storage::vfs::OpKind::Sync),
+        n: 2,
+        persistent: false,
+    });
+    assert!(manifest.log_edit(&flush_edit(1, 1)).is_err(), "the rewrite failed");
+    let err = manifest.log_edit(&flush_edit(2, 2)).expect_err("poisoned");
+    assert!(matches!(err, Error::Poisoned { .. }), "{err}");
+    drop(manifest);
+    fs.clear_faults();
+    fs.power_cut(lightning_core_storage::vfs::PowerCut::DropUnsynced);
+    let (manifest, state) = open(&fs).expect("reopen");
+    assert_eq!(manifest.current_name(), "MANIFEST-000001", "CURRENT was never switched");
+    assert_eq!(state.version.level(0).len(), 1, "the append was synced before the rewrite");
 }

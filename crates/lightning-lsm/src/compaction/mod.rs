@@ -1,4 +1,5 @@
-//! Leveled compaction: choosing what to compact ([`pick`]) and running the merge ([`run`]).
+//! Leveled compaction: [`pick`] chooses what to compact (RocksDB's dynamic level sizes and
+//! scores); [`run`] merges the chosen tables into new ones.
 
 pub mod pick;
 pub mod run;

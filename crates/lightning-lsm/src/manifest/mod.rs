@@ -98,8 +98,8 @@ impl RecoveredState {
             max_commit_ts: edit.max_commit_ts.unwrap_or(self.max_commit_ts),
         };
         // Never hand out a live table's number again, whatever the edits said.
-        if let Some(highest) = edit.added.iter().map(|(_, table)| table.file_number).max() {
-            next.next_file_number = next.next_file_number.max(highest + 1);
+        if let Some(highest) = next.version.max_file_number() {
+            next.next_file_number = next.next_file_number.max(highest.saturating_add(1));
         }
         next
     }

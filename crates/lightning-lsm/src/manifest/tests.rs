@@ -216,3 +216,78 @@ fn file_names_parse_only_in_their_own_spelling() {
         assert_eq!(parse_table_name(bad), None, "{bad}");
     }
 }
+
+mod open_rules {
+    use std::{path::Path, sync::Arc};
+
+    use lightning_core_storage::vfs::{FaultFs, OpenMode, Vfs};
+
+    use super::*;
+    use crate::manifest::Manifest;
+
+    /// A directory whose CURRENT names MANIFEST-000001 holding records of these payloads.
+    fn manifest_of(payloads: &[Vec<u8>]) -> FaultFs {
+        let fs = FaultFs::new();
+        drop(Manifest::open(Arc::new(fs.clone()), Path::new("/lsm"), 7).expect("create"));
+        let file = fs.open(Path::new("/lsm/MANIFEST-000001"), OpenMode::ReadWrite).expect("open");
+        file.set_len(0).expect("truncate");
+        let mut at = 0;
+        for payload in payloads {
+            let record = frame_record(1, payload);
+            file.write_all_at(&record, at).expect("write");
+            at += record.len() as u64;
+        }
+        file.sync_data().expect("sync");
+        fs
+    }
+
+    fn snapshot() -> Vec<u8> {
+        let mut edit = VersionEdit::new();
+        edit.next_file_number = Some(1);
+        edit.durable_lsn = Some(Lsn(0));
+        edit.max_commit_ts = Some(Timestamp(0));
+        encode_payload(RecordKind::Snapshot, &edit).expect("encodes")
+    }
+
+    fn open_error(fs: &FaultFs) -> String {
+        match Manifest::open(Arc::new(fs.clone()), Path::new("/lsm"), 7) {
+            Err(err) if err.is_corruption() => err.to_string(),
+            Err(err) => panic!("expected Corruption, got {err}"),
+            Ok(_) => panic!("expected Corruption, but it opened"),
+        }
+    }
+
+    #[test]
+    fn the_first_record_must_be_a_snapshot() {
+        let delta = encode_payload(RecordKind::Delta, &VersionEdit::new()).expect("encodes");
+        let fs = manifest_of(&[delta]);
+        assert!(
+            open_error(&fs).contains("offset 0: the manifest's first record is not a snapshot")
+        );
+    }
+
+    #[test]
+    fn a_second_snapshot_is_corruption_at_its_offset() {
+        let first = snapshot();
+        let offset = FRAME_HEADER + first.len();
+        let fs = manifest_of(&[first, snapshot()]);
+        let text = open_error(&fs);
+        assert!(
+            text.contains(&format!("offset {offset}: a snapshot record after the first")),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_verified_record_of_a_newer_format_version_is_corruption_naming_it() {
+        let mut newer = encode_payload(RecordKind::Delta, &VersionEdit::new()).expect("encodes");
+        newer[0] = 2;
+        let offset = FRAME_HEADER + snapshot().len();
+        let fs = manifest_of(&[snapshot(), newer]);
+        let text = open_error(&fs);
+        assert!(
+            text.contains(&format!("offset {offset}: unknown manifest format version 2")),
+            "{text}"
+        );
+    }
+}

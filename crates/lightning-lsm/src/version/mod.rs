@@ -102,6 +102,11 @@ impl Version {
         self.levels.iter().flatten().map(|t| t.file_number).collect()
     }
 
+    /// The largest file number of any table in the version.
+    pub fn max_file_number(&self) -> Option<u64> {
+        self.levels.iter().flatten().map(|t| t.file_number).max()
+    }
+
     /// The level and metadata of table `file_number`, if the version holds it.
     pub fn find(&self, file_number: u64) -> Option<(usize, &Arc<TableMeta>)> {
         self.levels.iter().enumerate().find_map(|(level, tables)| {
