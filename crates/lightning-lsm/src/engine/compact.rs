@@ -58,11 +58,7 @@ impl Shared {
             loop {
                 self.check_writable()?;
                 match self.claim(|sv| {
-                    if level + 1 < levels {
-                        pick_range(&sv.version, &self.options.compaction, start, end, level)
-                    } else {
-                        bottom_job(&sv.version, level, start, end)
-                    }
+                    pick_range(&sv.version, &self.options.compaction, start, end, level)
                 }) {
                     Claim::Nothing => break,
                     Claim::Busy => {
@@ -221,22 +217,4 @@ impl Shared {
 /// The file numbers a job reads.
 fn job_tables(job: &CompactionJob) -> impl Iterator<Item = u64> + '_ {
     job.inputs.iter().chain(job.overlapping.iter()).map(|m| m.file_number)
-}
-
-/// A rewrite of the last level's tables overlapping `[start, end]` in place (GC only).
-fn bottom_job(
-    version: &crate::version::Version,
-    level: usize,
-    start: Option<&[u8]>,
-    end: Option<&[u8]>,
-) -> Option<CompactionJob> {
-    let inputs = version.overlapping(level, start, end);
-    (!inputs.is_empty()).then(|| CompactionJob {
-        input_level: level,
-        output_level: level,
-        inputs,
-        overlapping: Vec::new(),
-        trivial_move: false,
-        bottommost: true,
-    })
 }
