@@ -32,7 +32,7 @@ fn batch(round: u64, b: u64) -> EngineBatch {
     for i in 0..25u64 {
         let k = (i * 37 + b * 11 + round * 5) % 300;
         let key = format!("key{k:04}").into_bytes();
-        if (i + round) % 7 == 0 {
+        if (i + round).is_multiple_of(7) {
             batch.delete(key);
         } else {
             batch.put(key, vec![(round * 10 + b) as u8; 40 + (i as usize * 13) % 100]);
@@ -62,7 +62,7 @@ fn workload(fs: &FaultFs) -> (u64, u64) {
         let engine = common::open(fs, &options())?;
         for (lsn, ts, batch) in batches() {
             engine.apply(&batch, Timestamp(ts), Lsn(lsn))?;
-            if lsn % BATCHES == 0 {
+            if lsn.is_multiple_of(BATCHES) {
                 acknowledged = engine.checkpoint()?.lsn.0;
                 let round = lsn / BATCHES;
                 if round == 3 {
