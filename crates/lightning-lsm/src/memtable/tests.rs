@@ -1,3 +1,5 @@
+//! Unit tests of the memtable and its cursor.
+
 use std::sync::Arc;
 
 use lightning_core_storage::{Lsn, Timestamp, engine::Version};

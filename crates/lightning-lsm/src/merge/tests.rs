@@ -1,3 +1,5 @@
+//! Unit tests of the merging cursor and the visible-version walk, against sorted-vector models.
+
 use std::{collections::BTreeMap, ops::Bound};
 
 use lightning_core_storage::{
