@@ -3,16 +3,17 @@
 //! Writes go into the active memtable; a full memtable becomes immutable and the flush thread
 //! writes it to an L0 table, logs the version edit in the manifest (with the highest LSN now
 //! in tables) and only then drops it. Compaction threads merge tables down the levels. Reads
-//! take an `Arc` of the current [`state::SuperVersion`] and then hold no lock while they walk
+//! take an `Arc` of the current `SuperVersion` (`state.rs`) and then hold no lock while they walk
 //! it.
 //!
-//! Locks, in the order they may be taken: `flush_lock` (one flush at a time), `manifest`
-//! (serialises version edits and their installation), `state` (the current super version),
-//! then the leaves (`apply_gate`, `durable`, `busy`, `obsolete`, the worker signal). An apply
-//! holds the `apply_gate` for writing while it inserts a batch, so a memtable read under the
-//! gate for reading sees a batch all or nothing.
+//! Locks, in the order they may be taken: `flush_lock` (one flush at a time), then `manifest`
+//! (serialises version edits and their installation), then `state` (the current super
+//! version), then the leaves (`durable`, `busy`, `obsolete`, the worker signal). The
+//! `apply_gate` comes before `state` and is never held with `flush_lock` or `manifest`: an
+//! apply holds it for writing while it inserts a batch (and switches a full memtable), so a
+//! memtable read under the gate for reading sees a batch all or nothing.
 //!
-//! Code map: [`options`], `state` (the super version), `open` (creation and recovery),
+//! Code map: `options` ([`LsmOptions`]), `state` (the super version), `open` (creation and recovery),
 //! `write` (apply, memtable switch, back-pressure), `read` (get, scans), `flush`,
 //! `worker` (background threads), `compact` (running compactions, GC), `check`, `stats`.
 
