@@ -127,3 +127,40 @@ fn stats_report_levels_flushes_and_write_amplification() {
     assert_eq!(stat(&engine, "l0_files"), 0, "compact_range pushed L0 down: {stats:?}");
     assert_eq!(stats.durable_lsn, Lsn(3_000));
 }
+
+#[test]
+fn open_rewrites_a_long_manifest_log_so_the_next_replay_is_short() {
+    let fs = FaultFs::new();
+    let manifests = || -> Vec<(String, usize)> {
+        let dir = std::path::Path::new(common::DIR);
+        let names = lightning_core_storage::vfs::Vfs::list(&fs, dir).expect("list");
+        names
+            .into_iter()
+            .filter(|n| n.starts_with("MANIFEST-"))
+            .map(|n| {
+                let len = fs.file_contents(&dir.join(&n)).expect("manifest").len();
+                (n, len)
+            })
+            .collect()
+    };
+    let engine = common::open(&fs, &LsmOptions::tiny()).expect("open");
+    for at in 1..=100u64 {
+        put(&engine, b"k", b"v", at);
+        engine.flush().expect("flush"); // one edit each
+    }
+    drop(engine);
+    let before = manifests();
+    assert_eq!(before.len(), 1, "{before:?}");
+    let engine = common::open(&fs, &LsmOptions::tiny()).expect("reopen");
+    let after = manifests();
+    assert_eq!(after.len(), 1, "the old manifest is gone: {after:?}");
+    assert_ne!(after[0].0, before[0].0, "a new manifest was started");
+    assert!(
+        after[0].1 < before[0].1 / 4,
+        "one snapshot instead of 100 edits: {before:?} {after:?}"
+    );
+    assert_eq!(
+        engine.get(b"k", Timestamp::MAX).expect("get").and_then(|v| v.value),
+        Some(b"v".to_vec())
+    );
+}

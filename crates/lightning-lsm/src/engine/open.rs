@@ -26,6 +26,9 @@ use crate::{
 /// The file naming the live manifest; its presence marks an existing engine directory.
 pub const CURRENT: &str = "CURRENT";
 
+/// Open rewrites the manifest as one snapshot when its log holds at least this many edits.
+const REWRITE_MANIFEST_AT_OPEN: u64 = 64;
+
 impl LsmEngine {
     /// Opens the engine in `dir`, creating the directory and an empty engine if there is none:
     /// for a new database, or a caller that cannot tell.
@@ -58,11 +61,15 @@ impl LsmEngine {
             create_dir_durably(&*vfs, dir)?;
         }
         let levels = options.compaction.num_levels;
-        let (manifest, state) = if create_if_missing {
+        let (mut manifest, state) = if create_if_missing {
             Manifest::open(Arc::clone(&vfs), dir, levels)?
         } else {
             Manifest::open_existing(Arc::clone(&vfs), dir, levels, ManifestOptions::default())?
         };
+        if manifest.edits_in_log() >= REWRITE_MANIFEST_AT_OPEN {
+            // Bounds the next open's replay (RocksDB starts a new manifest at every open).
+            manifest.rewrite()?;
+        }
         delete_orphans(&*vfs, dir, &state, &manifest.current_name())?;
         let cache = block_cache(options.cache_size_bytes)?;
         let tables = open_tables(&*vfs, dir, &state, cache.as_ref())?;
