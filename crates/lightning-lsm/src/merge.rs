@@ -276,7 +276,9 @@ impl<I: InternalIter> VisibleIter<I> {
                     commit_ts: self.inner.ts(),
                     value: self.inner.value().map(<[u8]>::to_vec),
                 };
-                self.last_key = Some(entry.key.clone());
+                let last = self.last_key.get_or_insert_with(Vec::new);
+                last.clear();
+                last.extend_from_slice(&entry.key);
                 self.advance_first = true;
                 return Ok(Step::Entry(entry));
             }

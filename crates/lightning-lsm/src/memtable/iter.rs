@@ -10,34 +10,56 @@ use lightning_core_storage::{Result, Timestamp};
 use super::Memtable;
 use crate::{InternalIter, internal_key::InternalKey};
 
-/// A cursor over a memtable's versions (see the module docs).
+/// A cursor over a memtable's versions (see the module docs). The copy of the current entry
+/// reuses its buffers from step to step.
 #[derive(Debug)]
 pub struct MemtableIter {
     memtable: Arc<Memtable>,
-    current: Option<(InternalKey, Option<Vec<u8>>)>,
+    valid: bool,
+    key: InternalKey,
+    value: Vec<u8>,
+    tombstone: bool,
 }
+
+type Entry<'a> = crossbeam_skiplist::map::Entry<'a, InternalKey, Option<Vec<u8>>>;
 
 impl MemtableIter {
     /// An unpositioned cursor over `memtable`.
     pub fn new(memtable: Arc<Memtable>) -> Self {
-        MemtableIter { memtable, current: None }
+        MemtableIter {
+            memtable,
+            valid: false,
+            key: InternalKey::new(Vec::new(), Timestamp::ZERO),
+            value: Vec::new(),
+            tombstone: false,
+        }
     }
 
-    fn set(
-        &mut self,
-        entry: Option<crossbeam_skiplist::map::Entry<'_, InternalKey, Option<Vec<u8>>>>,
-    ) {
-        self.current = entry.map(|e| (e.key().clone(), e.value().clone()));
+    fn set(&mut self, entry: Option<Entry<'_>>) {
+        self.valid = entry.is_some();
+        if let Some(entry) = entry {
+            self.key.key.clear();
+            self.key.key.extend_from_slice(&entry.key().key);
+            self.key.ts = entry.key().ts;
+            self.value.clear();
+            match entry.value() {
+                Some(value) => {
+                    self.value.extend_from_slice(value);
+                    self.tombstone = false;
+                }
+                None => self.tombstone = true,
+            }
+        }
     }
 
-    fn current(&self) -> &(InternalKey, Option<Vec<u8>>) {
-        self.current.as_ref().expect("REQUIRES: the cursor is valid")
+    fn assert_valid(&self) {
+        assert!(self.valid, "REQUIRES: the memtable cursor is valid");
     }
 }
 
 impl InternalIter for MemtableIter {
     fn valid(&self) -> bool {
-        self.current.is_some()
+        self.valid
     }
 
     fn seek_to_first(&mut self) -> Result<()> {
@@ -65,28 +87,33 @@ impl InternalIter for MemtableIter {
     }
 
     fn next(&mut self) -> Result<()> {
+        self.assert_valid();
         let memtable = Arc::clone(&self.memtable);
-        let at = self.current.take().map(|(key, _)| key);
-        self.set(at.and_then(|key| memtable.map().lower_bound(Bound::Excluded(&key))));
+        let found = memtable.map().lower_bound(Bound::Excluded(&self.key));
+        self.set(found);
         Ok(())
     }
 
     fn prev(&mut self) -> Result<()> {
+        self.assert_valid();
         let memtable = Arc::clone(&self.memtable);
-        let at = self.current.take().map(|(key, _)| key);
-        self.set(at.and_then(|key| memtable.map().upper_bound(Bound::Excluded(&key))));
+        let found = memtable.map().upper_bound(Bound::Excluded(&self.key));
+        self.set(found);
         Ok(())
     }
 
     fn key(&self) -> &[u8] {
-        &self.current().0.key
+        self.assert_valid();
+        &self.key.key
     }
 
     fn ts(&self) -> Timestamp {
-        self.current().0.ts
+        self.assert_valid();
+        self.key.ts
     }
 
     fn value(&self) -> Option<&[u8]> {
-        self.current().1.as_deref()
+        self.assert_valid();
+        (!self.tombstone).then_some(self.value.as_slice())
     }
 }
