@@ -164,3 +164,29 @@ fn open_rewrites_a_long_manifest_log_so_the_next_replay_is_short() {
         Some(b"v".to_vec())
     );
 }
+
+#[test]
+fn a_gc_step_past_the_last_levels_tombstones_has_them_compacted_away() {
+    let fs = FaultFs::new();
+    let engine = common::open(&fs, &LsmOptions::tiny()).expect("open");
+    for i in 0..100u64 {
+        put(&engine, format!("k{i:03}").as_bytes(), &[5; 30], i + 1);
+    }
+    let mut batch = EngineBatch::new();
+    for i in 0..50u64 {
+        batch.delete(format!("k{i:03}"));
+    }
+    engine.apply(&batch, Timestamp(200), Lsn(200)).expect("delete");
+    engine.compact_range(None, None).expect("compact"); // horizon 0: the tombstones stay
+    assert_eq!(engine.stats().expect("stats").versions, 150);
+    assert_eq!(engine.collect_garbage_step(Timestamp(300)).expect("gc step"), 0, "work is queued");
+    // The background compaction drops the 50 tombstones and the 50 versions they hide.
+    while engine.stats().expect("stats").versions > 50 {
+        std::thread::yield_now();
+    }
+    assert_eq!(engine.stats().expect("stats").versions, 50);
+    assert_eq!(engine.get(b"k000", Timestamp::MAX).expect("get"), None, "deleted reads absent");
+    assert!(engine.get(b"k099", Timestamp::MAX).expect("get").is_some());
+    let reported: u64 = (0..5).map(|_| engine.collect_garbage_step(Timestamp(300)).unwrap()).sum();
+    assert_eq!(reported, 100, "later steps report what the background pass dropped");
+}

@@ -37,7 +37,9 @@ impl Shared {
             let _manifest = self.manifest.lock();
             let sv = self.current();
             let mut busy = self.busy.lock();
-            let Some(job) = pick_compaction(&sv.version, &self.options.compaction, &busy) else {
+            let picked = pick_compaction(&sv.version, &self.options.compaction, &busy)
+                .or_else(|| tombstone_job(&sv.version, self.horizon(), &busy));
+            let Some(job) = picked else {
                 return Ok(false);
             };
             busy.extend(job_tables(&job));
@@ -217,4 +219,28 @@ impl Shared {
 /// The file numbers a job reads.
 fn job_tables(job: &CompactionJob) -> impl Iterator<Item = u64> + '_ {
     job.inputs.iter().chain(job.overlapping.iter()).map(|m| m.file_number)
+}
+
+/// When no level needs compacting: a rewrite in place of one last-level table whose
+/// tombstones are all at or below the GC horizon (none is newer than it), so that they and the
+/// versions they hide are dropped (as RocksDB compacts bottommost files marked for it). The
+/// rewritten table holds no tombstone, so the same table is never picked twice.
+fn tombstone_job(
+    version: &crate::version::Version,
+    horizon: lightning_core_storage::Timestamp,
+    busy: &std::collections::HashSet<u64>,
+) -> Option<CompactionJob> {
+    let last = version.num_levels().checked_sub(1)?;
+    let table = version
+        .level(last)
+        .iter()
+        .find(|t| t.tombstones > 0 && t.max_ts <= horizon && !busy.contains(&t.file_number))?;
+    Some(CompactionJob {
+        input_level: last,
+        output_level: last,
+        inputs: vec![Arc::clone(table)],
+        overlapping: Vec::new(),
+        trivial_move: false,
+        bottommost: true,
+    })
 }
