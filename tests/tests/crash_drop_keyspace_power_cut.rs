@@ -7,23 +7,26 @@
 
 use std::{path::Path, sync::Arc, time::Duration};
 
+mod common;
+
+use common::ENGINES;
 use lightning_db::{
-    Config, Database, WriteBatch,
+    Config, Database, Engine, WriteBatch,
     vfs::{FaultFs, FaultKind, Vfs},
 };
 
 const DIR: &str = "/db";
 const DOOMED_ENTRIES: usize = 1500; // two purge batches
 
-fn open(fs: &FaultFs) -> lightning_db::Result<Database> {
+fn open(fs: &FaultFs, engine: Engine) -> lightning_db::Result<Database> {
     let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    let config = Config::default().checkpoint_interval(Duration::from_millis(3));
+    let config = Config::default().engine(engine).checkpoint_interval(Duration::from_millis(3));
     Database::open_with_vfs(vfs, Path::new(DIR), config)
 }
 
 /// A closed database with keyspaces "doomed" (many entries) and "kept".
-fn setup(fs: &FaultFs) {
-    let db = open(fs).unwrap();
+fn setup(fs: &FaultFs, engine: Engine) {
+    let db = open(fs, engine).unwrap();
     let (doomed, kept) = (db.keyspace("doomed").unwrap(), db.keyspace("kept").unwrap());
     let mut batch = WriteBatch::new();
     for i in 0..DOOMED_ENTRIES {
@@ -38,15 +41,15 @@ fn setup(fs: &FaultFs) {
 }
 
 /// Reopens, drops "doomed", closes; true if `drop_keyspace` returned Ok.
-fn run(fs: &FaultFs) -> bool {
-    let Ok(db) = open(fs) else { return false };
+fn run(fs: &FaultFs, engine: Engine) -> bool {
+    let Ok(db) = open(fs, engine) else { return false };
     let dropped = db.drop_keyspace("doomed").is_ok();
     let _ = db.close();
     dropped
 }
 
-fn verify(fs: &FaultFs, dropped: bool, label: &str) {
-    let db = open(fs).unwrap_or_else(|e| panic!("{label}: reopen failed: {e}"));
+fn verify(fs: &FaultFs, engine: Engine, dropped: bool, label: &str) {
+    let db = open(fs, engine).unwrap_or_else(|e| panic!("{label}: reopen failed: {e}"));
     let names = db.keyspaces().unwrap();
     assert!(names.contains(&"kept".to_string()), "{label}: {names:?}");
     assert_eq!(db.keyspace("kept").unwrap().iter().unwrap().count(), 10, "{label}");
@@ -71,22 +74,24 @@ fn crash_cases() -> usize {
 
 #[test]
 fn power_cut_during_drop_keyspace_leaves_it_whole_or_gone() {
-    let dry = FaultFs::new();
-    setup(&dry);
-    let before = dry.durability_points();
-    assert!(run(&dry));
-    let after = dry.durability_points();
-    verify(&dry, true, "dry run");
-    // Background checkpoints move the points a little between runs; go a little past the end.
-    let cases: Vec<FaultKind> =
-        (before + 1..=after + after / 4).flat_map(FaultKind::crashes_at).collect();
-    let step = cases.len().div_ceil(crash_cases().max(1)).max(1);
-    for crash in cases.into_iter().step_by(step) {
-        let fs = FaultFs::new();
-        setup(&fs);
-        fs.inject(crash);
-        let dropped = run(&fs); // Ok means durably dropped, whatever the cut did after
-        fs.restart();
-        verify(&fs, dropped, &format!("{crash:?}"));
+    for &engine in ENGINES {
+        let dry = FaultFs::new();
+        setup(&dry, engine);
+        let before = dry.durability_points();
+        assert!(run(&dry, engine));
+        let after = dry.durability_points();
+        verify(&dry, engine, true, "dry run");
+        // Background checkpoints move the points a little between runs; go a little past the end.
+        let cases: Vec<FaultKind> =
+            (before + 1..=after + after / 4).flat_map(FaultKind::crashes_at).collect();
+        let step = cases.len().div_ceil(crash_cases().max(1)).max(1);
+        for crash in cases.into_iter().step_by(step) {
+            let fs = FaultFs::new();
+            setup(&fs, engine);
+            fs.inject(crash);
+            let dropped = run(&fs, engine); // Ok means durably dropped, whatever the cut did after
+            fs.restart();
+            verify(&fs, engine, dropped, &format!("{engine:?} {crash:?}"));
+        }
     }
 }

@@ -5,8 +5,11 @@
 //! maintenance thread checkpointing every few milliseconds.
 //!
 //! The test binary re-runs itself as the child (`eventual_child`, with
-//! `LIGHTNING_FACADE_KILL9_DIR` set). `LIGHTNING_CRASH_CYCLES` sets the number of kill cycles
+//! `LIGHTNING_FACADE_KILL9_DIR` set, and `LIGHTNING_FACADE_KILL9_ENGINE` naming the engine; the
+//! cycles run on every engine). `LIGHTNING_CRASH_CYCLES` sets the number of kill cycles
 //! (default 8).
+
+mod common;
 
 use std::{
     io::{BufRead, BufReader, Write},
@@ -17,12 +20,15 @@ use std::{
     time::Duration,
 };
 
-use lightning_db::{Config, Database, Durability};
+use common::ENGINES;
+use lightning_db::{Config, Database, Durability, Engine};
 
 const DIR_ENV: &str = "LIGHTNING_FACADE_KILL9_DIR";
+const ENGINE_ENV: &str = "LIGHTNING_FACADE_KILL9_ENGINE";
 
-fn open(dir: &Path) -> Database {
+fn open(dir: &Path, engine: Engine) -> Database {
     let config = Config::default()
+        .engine(engine)
         .durability(Durability::Eventual)
         .checkpoint_interval(Duration::from_millis(5))
         .wal_segment_size_bytes(64 << 10);
@@ -40,8 +46,8 @@ fn last_seq(db: &Database) -> u64 {
 
 /// The child: commits forever with `Eventual` durability, printing `ACK <seq>` after each
 /// commit returns.
-fn child(dir: &Path) {
-    let db = open(dir);
+fn child(dir: &Path, engine: Engine) {
+    let db = open(dir, engine);
     let mirror = db.keyspace("mirror").unwrap();
     let last = last_seq(&db);
     let mut out = std::io::stdout().lock();
@@ -62,29 +68,34 @@ fn child(dir: &Path) {
 #[test]
 fn eventual_child() {
     match std::env::var(DIR_ENV) {
-        Ok(dir) => child(Path::new(&dir)),
+        Ok(dir) => {
+            let name = std::env::var(ENGINE_ENV).unwrap_or_default();
+            child(Path::new(&dir), Engine::from_name(&name).unwrap_or(Engine::BTree))
+        }
         Err(_) => {
             // Run directly: check the verification against a database filled here.
-            let dir = tempfile::tempdir().unwrap();
-            let db = open(dir.path());
-            let mirror = db.keyspace("mirror").unwrap();
-            for seq in 1..=3u64 {
-                let mut tx = db.begin().unwrap();
-                tx.put(log_key(seq), seq.to_be_bytes()).unwrap();
-                tx.keyspace(&mirror)
-                    .put(log_key(seq), vec![(seq % 251) as u8; seq as usize])
-                    .unwrap();
-                tx.commit().unwrap();
+            for &engine in ENGINES {
+                let dir = tempfile::tempdir().unwrap();
+                let db = open(dir.path(), engine);
+                let mirror = db.keyspace("mirror").unwrap();
+                for seq in 1..=3u64 {
+                    let mut tx = db.begin().unwrap();
+                    tx.put(log_key(seq), seq.to_be_bytes()).unwrap();
+                    tx.keyspace(&mirror)
+                        .put(log_key(seq), vec![(seq % 251) as u8; seq as usize])
+                        .unwrap();
+                    tx.commit().unwrap();
+                }
+                db.close().unwrap();
+                assert_eq!(verify(dir.path(), engine, 3), 3);
             }
-            db.close().unwrap();
-            assert_eq!(verify(dir.path(), 3), 3);
         }
     }
 }
 
 /// Reopens and checks the invariants; returns the number of commits present.
-fn verify(dir: &Path, acked: u64) -> u64 {
-    let db = open(dir);
+fn verify(dir: &Path, engine: Engine, acked: u64) -> u64 {
+    let db = open(dir, engine);
     let present: Vec<u64> = db
         .prefix("log:")
         .unwrap()
@@ -104,6 +115,12 @@ fn verify(dir: &Path, acked: u64) -> u64 {
 
 #[test]
 fn kill_9_keeps_every_acknowledged_eventual_commit() {
+    for &engine in ENGINES {
+        kill_cycles(engine);
+    }
+}
+
+fn kill_cycles(engine: Engine) {
     let cycles: u64 =
         std::env::var("LIGHTNING_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
     let dir = tempfile::tempdir().unwrap();
@@ -113,6 +130,7 @@ fn kill_9_keeps_every_acknowledged_eventual_commit() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "eventual_child", "--nocapture", "--test-threads=1"])
             .env(DIR_ENV, dir.path())
+            .env(ENGINE_ENV, engine.name())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -151,7 +169,7 @@ fn kill_9_keeps_every_acknowledged_eventual_commit() {
                 acked = acked.max(line[at + 4..].trim().parse().unwrap());
             }
         }
-        verify(dir.path(), acked);
+        verify(dir.path(), engine, acked);
     }
-    assert!(acked > cycles, "the child made progress: {acked} commits acknowledged");
+    assert!(acked > cycles, "{engine:?}: the child made progress: {acked} commits acknowledged");
 }

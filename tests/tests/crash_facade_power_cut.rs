@@ -16,8 +16,9 @@ mod common;
 
 use std::{path::Path, sync::Arc, time::Duration};
 
+use common::ENGINES;
 use lightning_db::{
-    Config, Database, Durability, Keyspace,
+    Config, Database, Durability, Engine, Keyspace,
     vfs::{FaultFs, FaultKind, Vfs},
 };
 
@@ -26,17 +27,18 @@ const COMMITS: u64 = 90;
 /// The commit after which keyspace "late" is created.
 const LATE_KEYSPACE_AFTER: u64 = 30;
 
-fn config() -> Config {
+fn config(engine: Engine) -> Config {
     Config::default()
+        .engine(engine)
         .checkpoint_interval(Duration::from_millis(3))
         .sync_interval(Duration::from_millis(2))
         .wal_segment_size_bytes(4096)
         .durability(Durability::Eventual)
 }
 
-fn open(fs: &FaultFs) -> lightning_db::Result<Database> {
+fn open(fs: &FaultFs, engine: Engine) -> lightning_db::Result<Database> {
     let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    Database::open_with_vfs(vfs, Path::new(DIR), config())
+    Database::open_with_vfs(vfs, Path::new(DIR), config(engine))
 }
 
 fn durability_of(k: u64) -> Durability {
@@ -66,8 +68,8 @@ struct Outcome {
 
 /// Commit `k` writes, in one transaction, `n` = k and `k<k>` in the default keyspace, and
 /// `last` = k and `k<k>` in every named keyspace that exists by then.
-fn run(fs: &FaultFs, out: &mut Outcome) -> lightning_db::Result<()> {
-    let db = open(fs)?;
+fn run(fs: &FaultFs, engine: Engine, out: &mut Outcome) -> lightning_db::Result<()> {
+    let db = open(fs, engine)?;
     let mut spaces: Vec<Keyspace> = vec![db.keyspace("alpha")?, db.keyspace("beta")?];
     for k in 1..=COMMITS {
         out.attempted = k;
@@ -107,8 +109,8 @@ fn as_number(bytes: Option<Vec<u8>>, label: &str) -> u64 {
 
 /// Checks that the reopened database holds exactly the state after commits `1..=m` for some
 /// `m` with `durable <= m <= attempted`; returns `m`.
-fn verify(fs: &FaultFs, out: &Outcome, label: &str) -> u64 {
-    let db = open(fs).unwrap_or_else(|e| panic!("{label}: reopen failed: {e}"));
+fn verify(fs: &FaultFs, engine: Engine, out: &Outcome, label: &str) -> u64 {
+    let db = open(fs, engine).unwrap_or_else(|e| panic!("{label}: reopen failed: {e}"));
     let m = as_number(db.get("n").unwrap(), label);
     assert!(m >= out.durable, "{label}: durable commit {} lost (recovered {m})", out.durable);
     assert!(m <= out.attempted, "{label}: commit {m} was never attempted");
@@ -143,7 +145,7 @@ fn verify(fs: &FaultFs, out: &Outcome, label: &str) -> u64 {
     // The database goes on where it stopped.
     db.put("after", "recovery").unwrap();
     db.close().unwrap_or_else(|e| panic!("{label}: close after recovery: {e}"));
-    let db = open(fs).unwrap_or_else(|e| panic!("{label}: second reopen: {e}"));
+    let db = open(fs, engine).unwrap_or_else(|e| panic!("{label}: second reopen: {e}"));
     assert_eq!(db.get("after").unwrap().as_deref(), Some(&b"recovery"[..]), "{label}");
     db.close().unwrap();
     m
@@ -155,12 +157,18 @@ fn crash_cases() -> u64 {
 
 #[test]
 fn power_cut_at_durability_points_keeps_a_prefix_of_commits_across_keyspaces() {
+    for &engine in ENGINES {
+        crash_sweep(engine);
+    }
+}
+
+fn crash_sweep(engine: Engine) {
     let dry = FaultFs::new();
     let mut outcome = Outcome::default();
-    run(&dry, &mut outcome).expect("dry run");
+    run(&dry, engine, &mut outcome).expect("dry run");
     let points = dry.durability_points();
     assert!(points > COMMITS / 2, "syncs, checkpoints, segment rolls: {points} points");
-    assert_eq!(verify(&dry, &outcome, "dry run"), COMMITS);
+    assert_eq!(verify(&dry, engine, &outcome, "dry run"), COMMITS);
 
     // Background checkpoints add points as time passes, so a slower run has more of them than
     // the dry run: crash points go up to twice the dry run's count (past a run's end, the run
@@ -173,9 +181,12 @@ fn power_cut_at_durability_points_keeps_a_prefix_of_commits_across_keyspaces() {
         fs.inject(crash);
         let mut outcome = Outcome::default();
         // An error is the power cut (or a cut that landed after `close` made everything durable).
-        let _ = run(&fs, &mut outcome);
+        let _ = run(&fs, engine, &mut outcome);
         fs.finish_with_crash(); // the armed cut, or one now if the run ended before it
-        recovered.push(verify(&fs, &outcome, &format!("{crash:?}")));
+        recovered.push(verify(&fs, engine, &outcome, &format!("{engine:?} {crash:?}")));
     }
-    assert!(recovered.iter().any(|&m| m < COMMITS), "some cut landed mid-workload: {recovered:?}");
+    assert!(
+        recovered.iter().any(|&m| m < COMMITS),
+        "{engine:?}: some cut landed mid-workload: {recovered:?}"
+    );
 }

@@ -17,8 +17,11 @@ use std::{
     time::Duration,
 };
 
+mod common;
+
+use common::ENGINES;
 use lightning_db::{
-    Config, Database, Durability,
+    Config, Database, Durability, Engine,
     vfs::{FaultFs, FaultKind, PowerCut, Vfs},
 };
 
@@ -26,17 +29,18 @@ const DIR: &str = "/db";
 const WRITERS: usize = 3;
 const COMMITS_PER_WRITER: u64 = 40;
 
-fn config(durability: Durability) -> Config {
+fn config(engine: Engine, durability: Durability) -> Config {
     Config::default()
+        .engine(engine)
         .durability(durability)
         .checkpoint_interval(Duration::from_millis(3))
         .sync_interval(Duration::from_millis(2))
         .wal_segment_size_bytes(4096)
 }
 
-fn open(fs: &FaultFs, durability: Durability) -> lightning_db::Result<Database> {
+fn open(fs: &FaultFs, engine: Engine, durability: Durability) -> lightning_db::Result<Database> {
     let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    Database::open_with_vfs(vfs, Path::new(DIR), config(durability))
+    Database::open_with_vfs(vfs, Path::new(DIR), config(engine, durability))
 }
 
 fn key(writer: usize, seq: u64) -> String {
@@ -52,12 +56,12 @@ struct Acks {
     durable: Vec<usize>,
 }
 
-fn run(fs: &FaultFs, durability: Durability) -> Acks {
+fn run(fs: &FaultFs, engine: Engine, durability: Durability) -> Acks {
     let acks = Arc::new(Mutex::new(Acks {
         timestamps: vec![Vec::new(); WRITERS],
         durable: vec![0; WRITERS],
     }));
-    let Ok(db) = open(fs, durability) else { return acks.lock().unwrap().clone() };
+    let Ok(db) = open(fs, engine, durability) else { return acks.lock().unwrap().clone() };
     let Ok(mirror) = db.keyspace("mirror") else { return acks.lock().unwrap().clone() };
     let writers: Vec<_> = (0..WRITERS)
         .map(|writer| {
@@ -109,8 +113,8 @@ fn acks_lengths(timestamps: &[Vec<u64>]) -> Vec<usize> {
     timestamps.iter().map(Vec::len).collect()
 }
 
-fn verify(fs: &FaultFs, durability: Durability, acks: &Acks, label: &str) {
-    let db = open(fs, durability).unwrap_or_else(|e| panic!("{label}: reopen failed: {e}"));
+fn verify(fs: &FaultFs, engine: Engine, durability: Durability, acks: &Acks, label: &str) {
+    let db = open(fs, engine, durability).unwrap_or_else(|e| panic!("{label}: reopen failed: {e}"));
     let mirror = db.keyspace("mirror").unwrap();
     let mut newest_present = 0u64;
     let mut present = [0usize; WRITERS];
@@ -151,36 +155,44 @@ fn verify(fs: &FaultFs, durability: Durability, acks: &Acks, label: &str) {
 
 #[test]
 fn power_cuts_under_concurrent_writers_keep_a_prefix_of_the_commit_order() {
-    let dry = FaultFs::new();
-    let acks = run(&dry, Durability::Eventual);
-    assert_eq!(
-        acks.timestamps.iter().map(Vec::len).sum::<usize>(),
-        WRITERS * COMMITS_PER_WRITER as usize
-    );
-    let points = dry.durability_points();
-    verify(&dry, Durability::Eventual, &acks, "dry run");
-    let seeds: u64 =
-        std::env::var("LIGHTNING_CRASH_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(16);
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-    for seed in 1..=seeds {
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        let n = 1 + rng % (2 * points);
-        let crash = match (rng >> 32) % 3 {
-            0 => FaultKind::CrashAfterPoint { n, cut: PowerCut::DropUnsynced },
-            1 => FaultKind::CrashBeforePoint { n, cut: PowerCut::TearUnsynced { seed } },
-            _ => FaultKind::CrashBeforePoint { n, cut: PowerCut::ReorderUnsynced { seed } },
-        };
-        let durability = if (rng >> 40).is_multiple_of(2) {
-            Durability::Immediate
-        } else {
-            Durability::Eventual
-        };
-        let fs = FaultFs::new();
-        fs.inject(crash);
-        let acks = run(&fs, durability);
-        fs.finish_with_crash(); // the armed cut, or one now if the run ended before it
-        verify(&fs, durability, &acks, &format!("seed {seed} {durability:?} {crash:?}"));
+    for &engine in ENGINES {
+        let dry = FaultFs::new();
+        let acks = run(&dry, engine, Durability::Eventual);
+        assert_eq!(
+            acks.timestamps.iter().map(Vec::len).sum::<usize>(),
+            WRITERS * COMMITS_PER_WRITER as usize
+        );
+        let points = dry.durability_points();
+        verify(&dry, engine, Durability::Eventual, &acks, "dry run");
+        let seeds: u64 =
+            std::env::var("LIGHTNING_CRASH_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(16);
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for seed in 1..=seeds {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let n = 1 + rng % (2 * points);
+            let crash = match (rng >> 32) % 3 {
+                0 => FaultKind::CrashAfterPoint { n, cut: PowerCut::DropUnsynced },
+                1 => FaultKind::CrashBeforePoint { n, cut: PowerCut::TearUnsynced { seed } },
+                _ => FaultKind::CrashBeforePoint { n, cut: PowerCut::ReorderUnsynced { seed } },
+            };
+            let durability = if (rng >> 40).is_multiple_of(2) {
+                Durability::Immediate
+            } else {
+                Durability::Eventual
+            };
+            let fs = FaultFs::new();
+            fs.inject(crash);
+            let acks = run(&fs, engine, durability);
+            fs.finish_with_crash(); // the armed cut, or one now if the run ended before it
+            verify(
+                &fs,
+                engine,
+                durability,
+                &acks,
+                &format!("{engine:?} seed {seed} {durability:?} {crash:?}"),
+            );
+        }
     }
 }

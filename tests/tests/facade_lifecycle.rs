@@ -24,7 +24,7 @@ fn reopen_after_close_keeps_everything() {
         assert_eq!(db.get(b"key00999").unwrap().unwrap(), 999u32.to_le_bytes());
         assert_eq!(db.get(b"key00007").unwrap(), None);
         drop(db); // dropping closes cleanly too
-        let db = Database::open(dir.path(), Config::default()).unwrap();
+        let db = Database::open(dir.path(), Config::default().engine(engine)).unwrap();
         assert_eq!(collect(db.iter().unwrap()).len(), 999);
     }
 }
@@ -58,13 +58,21 @@ fn opening_with_another_engine_fails_clearly() {
 }
 
 #[test]
-fn the_lsm_engine_is_refused_until_it_exists() {
+fn the_lsm_engine_opens_its_own_directory_and_is_remembered() {
     let dir = tempfile::tempdir().unwrap();
-    let err =
-        Database::open(dir.path().join("new"), Config::default().engine(Engine::Lsm)).unwrap_err();
-    assert!(matches!(err, Error::Unsupported(_)), "{err}");
-    assert!(err.to_string().contains("LSM"), "the error names the missing engine: {err}");
-    assert!(!dir.path().join("new").exists(), "no silent fallback to the B+Tree");
+    let path = dir.path().join("new");
+    let db = Database::open(&path, Config::default().engine(Engine::Lsm)).unwrap();
+    db.put(b"k", b"v").unwrap();
+    db.close().unwrap();
+    assert!(path.join("lsm").join("CURRENT").exists(), "the LSM lives in <dir>/lsm");
+    assert!(!path.join("btree").exists(), "no silent fallback to the B+Tree");
+    let err = Database::open(&path, Config::default().engine(Engine::BTree)).unwrap_err();
+    assert!(
+        matches!(err, Error::EngineMismatch { found: Engine::Lsm, asked: Engine::BTree, .. }),
+        "{err}"
+    );
+    let db = Database::open(&path, Config::default().engine(Engine::Lsm)).unwrap();
+    assert_eq!(db.get(b"k").unwrap().unwrap(), b"v");
 }
 
 #[test]

@@ -134,7 +134,8 @@ fn keyspaces_are_isolated_and_transactions_span_them() {
         assert_eq!(orders.get(b"1").unwrap(), None);
         assert!(db.keyspace("").is_err(), "empty names are refused");
         db.close().unwrap();
-        let db = lightning_db::Database::open(dir.path(), lightning_db::Config::default()).unwrap();
+        let config = lightning_db::Config::default().engine(engine);
+        let db = lightning_db::Database::open(dir.path(), config).unwrap();
         let users = db.keyspace("users").unwrap();
         assert_eq!(keys_of(&collect(users.iter().unwrap())), ["1", "2"], "keyspaces persist");
         assert_eq!(db.stats().unwrap().keyspaces, 2);

@@ -6,20 +6,23 @@
 
 use std::{error::Error as _, io, path::Path, sync::Arc, time::Duration};
 
+mod common;
+
+use common::ENGINES;
 use lightning_db::{
-    Config, Database, Error,
+    Config, Database, Engine, Error,
     vfs::{FaultFs, Vfs},
 };
 
 const DIR: &str = "/db";
 
-fn config() -> Config {
-    Config::default().checkpoint_interval(Duration::from_secs(3600))
+fn config(engine: Engine) -> Config {
+    Config::default().engine(engine).checkpoint_interval(Duration::from_secs(3600))
 }
 
-fn open_on(fs: &FaultFs) -> lightning_db::Result<Database> {
+fn open_on(fs: &FaultFs, engine: Engine) -> lightning_db::Result<Database> {
     let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
-    Database::open_with_vfs(vfs, Path::new(DIR), config())
+    Database::open_with_vfs(vfs, Path::new(DIR), config(engine))
 }
 
 /// The `io::Error` at the end of `error`'s source chain.
@@ -36,36 +39,40 @@ fn io_error_in_chain(error: &Error) -> Option<&io::Error> {
 
 #[test]
 fn an_injected_fsync_failure_reaches_the_user_with_its_io_error_and_then_poisons() {
-    let fs = FaultFs::new();
-    let db = open_on(&fs).unwrap();
-    db.put("before", "ok").unwrap();
-    fs.fail_next_sync(false);
-    let error = db.put("k", "v").expect_err("the commit's fsync failed");
-    assert!(matches!(error, Error::Io { .. }), "{error:?}");
-    assert_eq!(error.io_error_kind(), Some(io::ErrorKind::Other), "{error:?}");
-    let io = io_error_in_chain(&error).expect("the chain ends at the io::Error");
-    assert!(io.to_string().contains("injected fault"), "{io}");
-    assert!(error.to_string().contains("sync"), "the message names the operation: {error}");
+    for &engine in ENGINES {
+        let fs = FaultFs::new();
+        let db = open_on(&fs, engine).unwrap();
+        db.put("before", "ok").unwrap();
+        fs.fail_next_sync(false);
+        let error = db.put("k", "v").expect_err("the commit's fsync failed");
+        assert!(matches!(error, Error::Io { .. }), "{error:?}");
+        assert_eq!(error.io_error_kind(), Some(io::ErrorKind::Other), "{error:?}");
+        let io = io_error_in_chain(&error).expect("the chain ends at the io::Error");
+        assert!(io.to_string().contains("injected fault"), "{io}");
+        assert!(error.to_string().contains("sync"), "the message names the operation: {error}");
 
-    let after = db.put("k2", "v2").expect_err("no write after a failed fsync");
-    assert!(matches!(after, Error::Poisoned(_)), "{after:?}");
-    assert_eq!(db.get("before").unwrap().as_deref(), Some(&b"ok"[..]), "reads still work");
+        let after = db.put("k2", "v2").expect_err("no write after a failed fsync");
+        assert!(matches!(after, Error::Poisoned(_)), "{after:?}");
+        assert_eq!(db.get("before").unwrap().as_deref(), Some(&b"ok"[..]), "reads still work");
+    }
 }
 
 #[test]
 fn close_after_a_failed_fsync_says_poisoned_instead_of_ok() {
-    let fs = FaultFs::new();
-    let db = open_on(&fs).unwrap();
-    fs.fail_next_sync(false);
-    assert!(db.put("k", "v").is_err());
-    let closed = db.close();
-    assert!(
-        matches!(closed, Err(Error::Poisoned(_))),
-        "close must not claim durability: {closed:?}"
-    );
-    let db = open_on(&fs).expect("the database closed and reopens");
-    db.put("after", "reopen").unwrap();
-    db.close().unwrap();
+    for &engine in ENGINES {
+        let fs = FaultFs::new();
+        let db = open_on(&fs, engine).unwrap();
+        fs.fail_next_sync(false);
+        assert!(db.put("k", "v").is_err());
+        let closed = db.close();
+        assert!(
+            matches!(closed, Err(Error::Poisoned(_))),
+            "close must not claim durability: {closed:?}"
+        );
+        let db = open_on(&fs, engine).expect("the database closed and reopens");
+        db.put("after", "reopen").unwrap();
+        db.close().unwrap();
+    }
 }
 
 #[test]
@@ -79,10 +86,12 @@ fn an_operating_system_error_keeps_its_kind() {
     assert!(io_error_in_chain(&error).is_some(), "{error:?}");
 }
 
+/// B+Tree only: it damages the B+Tree's pages by their layout (the LSM's damage tests are in
+/// crates/lightning-lsm/tests).
 #[test]
 fn damage_on_disk_stays_corruption_with_its_location() {
     let fs = FaultFs::new();
-    let db = open_on(&fs).unwrap();
+    let db = open_on(&fs, Engine::BTree).unwrap();
     for i in 0..2000 {
         db.put(format!("key{i:05}"), [i as u8; 100]).unwrap();
     }
@@ -94,7 +103,7 @@ fn damage_on_disk_stays_corruption_with_its_location() {
     for number in 2..len / page {
         let offset = number * page + 100;
         assert!(fs.corrupt_byte(&file, offset, 0x01));
-        let result = open_on(&fs).and_then(|db| {
+        let result = open_on(&fs, Engine::BTree).and_then(|db| {
             let read = db.iter()?.try_for_each(|kv| kv.map(drop));
             db.close()?;
             read

@@ -65,7 +65,7 @@ pub struct Cli {
 pub enum EngineArg {
     /// The page-based B+Tree (read-optimised).
     Btree,
-    /// The LSM tree (write-optimised; not available in this build yet).
+    /// The LSM tree (write-optimised).
     Lsm,
 }
 

@@ -7,6 +7,7 @@
 //! <dir>/FORMAT    format version and engine (see format_file.rs)
 //! <dir>/wal/      write-ahead-log segments (docs/format/wal.md)
 //! <dir>/btree/    the B+Tree engine's files (docs/format/btree.md)
+//! <dir>/lsm/      the LSM engine's tables and manifest (docs/format/sstable.md, manifest.md)
 //! ```
 //!
 //! Creation order: `LOCK`, the engine's files, the log, then `FORMAT` (written under
@@ -22,6 +23,7 @@ use lightning_core_storage::{
     engine::StorageEngine,
     vfs::{Vfs, VfsLock, parent_dir},
 };
+use lightning_lsm::{LsmEngine, LsmOptions};
 use lightning_txn::{TxnOptions, TxnStore};
 use lightning_wal::{Wal, WalOptions};
 
@@ -39,9 +41,6 @@ pub(crate) fn open(vfs: Arc<dyn Vfs>, path: &Path, config: &Config) -> Result<Op
         if !config.create_if_missing {
             return Err(Error::InvalidInput(format!("no database at {}", path.display())));
         }
-        if config.engine == Engine::Lsm {
-            return Err(lsm_unsupported());
-        }
         vfs.create_dir_all(path)?;
         vfs.sync_dir(&parent_dir(path))?;
     }
@@ -58,9 +57,6 @@ pub(crate) fn open(vfs: Arc<dyn Vfs>, path: &Path, config: &Config) -> Result<Op
         Some(found) => (found, false),
         None => {
             check_interrupted_creation(vfs.as_ref(), path)?;
-            if config.engine == Engine::Lsm {
-                return Err(lsm_unsupported());
-            }
             (config.engine, true)
         }
     };
@@ -79,7 +75,17 @@ pub(crate) fn open(vfs: Arc<dyn Vfs>, path: &Path, config: &Config) -> Result<Op
             };
             Arc::new(engine.map_err(lightning_core_storage::Error::from)?)
         }
-        Engine::Lsm => return Err(lsm_unsupported()),
+        Engine::Lsm => {
+            let options =
+                LsmOptions { cache_size_bytes: config.cache_size_bytes, ..LsmOptions::default() };
+            let dir = path.join("lsm");
+            let engine = if is_new {
+                LsmEngine::open(vfs.clone(), &dir, options)
+            } else {
+                LsmEngine::open_existing(vfs.clone(), &dir, options)
+            };
+            Arc::new(engine?)
+        }
     };
     let wal_options = WalOptions {
         segment_size_bytes: config.wal_segment_size_bytes,
@@ -112,7 +118,7 @@ pub(crate) fn open(vfs: Arc<dyn Vfs>, path: &Path, config: &Config) -> Result<Op
 
 /// What creating a database leaves in its directory before the FORMAT file is renamed into
 /// place: a crash there leaves only these, and opening again finishes the creation.
-const CREATION_LEFTOVERS: &[&str] = &["LOCK", "FORMAT.tmp", "btree", "wal"];
+const CREATION_LEFTOVERS: &[&str] = &["LOCK", "FORMAT.tmp", "btree", "lsm", "wal"];
 
 /// Accepts a directory without a FORMAT file only if it is empty or holds what an interrupted
 /// creation leaves ([`CREATION_LEFTOVERS`]); anything else is not ours to write into.
@@ -134,10 +140,4 @@ fn check_interrupted_creation(vfs: &dyn Vfs, path: &Path) -> Result<()> {
         );
     }
     Ok(())
-}
-
-fn lsm_unsupported() -> Error {
-    Error::Unsupported(
-        "the LSM engine (Engine::Lsm) is not available in this build yet; use Engine::BTree".into(),
-    )
 }

@@ -1,9 +1,9 @@
 //! Bank transfers in a child process killed with SIGKILL at random moments, on the B+Tree
-//! engine and a real log: after every restart the total is unchanged, every acknowledged
+//! engine and on the LSM engine (small memtables, so flushes run under fire), with a real log: after every restart the total is unchanged, every acknowledged
 //! transfer is present, and the transfers present are a gap-free prefix.
 //!
 //! The test binary re-runs itself as the child (`bank_child`, with `LIGHTNING_BANK_DIR` set),
-//! which works under `cargo test` and `cargo nextest`. `LIGHTNING_CRASH_CYCLES` sets the
+//! which works under `cargo test` and `cargo nextest`; `LIGHTNING_BANK_ENGINE` names its engine. `LIGHTNING_CRASH_CYCLES` sets the
 //! number of kill cycles (default 20).
 
 use std::{
@@ -18,23 +18,36 @@ use std::{
 
 use lightning_btree::{BTreeEngine, BTreeOptions};
 use lightning_core_storage::{
-    engine::{Direction, KeyRange},
+    engine::{Direction, KeyRange, StorageEngine},
     vfs::{StdFs, Vfs},
 };
+use lightning_lsm::{LsmEngine, LsmOptions};
 use lightning_txn::{Isolation, TxnOptions, TxnStore};
 use lightning_wal::{Wal, WalOptions};
 
 const DIR_ENV: &str = "LIGHTNING_BANK_DIR";
+const ENGINE_ENV: &str = "LIGHTNING_BANK_ENGINE";
 const ACCOUNTS: u64 = 16;
 const INITIAL: u64 = 1_000;
 
-fn open(dir: &Path) -> TxnStore {
+/// The engines the kill test runs on, by the name the child is given.
+const ENGINES: &[&str] = &["btree", "lsm"];
+
+fn open(dir: &Path, engine: &str) -> TxnStore {
     let vfs: Arc<dyn Vfs> = Arc::new(StdFs::new());
-    let options = BTreeOptions { cache_size_bytes: 8 << 20, ..BTreeOptions::default() };
-    let engine = BTreeEngine::open(vfs.clone(), &dir.join("btree"), options).unwrap();
+    let engine: Arc<dyn StorageEngine> = match engine {
+        "lsm" => {
+            let options = LsmOptions { memtable_bytes: 64 << 10, ..LsmOptions::default() };
+            Arc::new(LsmEngine::open(vfs.clone(), &dir.join("lsm"), options).unwrap())
+        }
+        _ => {
+            let options = BTreeOptions { cache_size_bytes: 8 << 20, ..BTreeOptions::default() };
+            Arc::new(BTreeEngine::open(vfs.clone(), &dir.join("btree"), options).unwrap())
+        }
+    };
     let wal_options = WalOptions { segment_size_bytes: 1 << 20, ..WalOptions::default() };
     let wal = Wal::open(vfs, &dir.join("wal"), wal_options).unwrap();
-    TxnStore::open(Arc::new(engine), wal, TxnOptions::default()).unwrap().0
+    TxnStore::open(engine, wal, TxnOptions::default()).unwrap().0
 }
 
 fn account(i: u64) -> Vec<u8> {
@@ -51,8 +64,8 @@ fn number(bytes: Vec<u8>) -> u64 {
 
 /// The child: seeds the accounts once, then transfers forever, printing `ACK <seq>` after each
 /// commit returns (Immediate durability: acknowledged means durable).
-fn child(dir: &Path) {
-    let store = open(dir);
+fn child(dir: &Path, engine: &str) {
+    let store = open(dir, engine);
     let snapshot = store.snapshot();
     if snapshot.get(&account(0)).unwrap().is_none() {
         let mut tx = store.begin(Isolation::Serializable).unwrap();
@@ -98,26 +111,28 @@ fn child(dir: &Path) {
 #[test]
 fn bank_child() {
     match std::env::var(DIR_ENV) {
-        Ok(dir) => child(Path::new(&dir)),
+        Ok(dir) => child(Path::new(&dir), &std::env::var(ENGINE_ENV).unwrap_or_default()),
         Err(_) => {
             // Run directly: check the verification against a store the test fills itself.
-            let dir = tempfile::tempdir().unwrap();
-            let store = open(dir.path());
-            let mut tx = store.begin(Isolation::Serializable).unwrap();
-            for i in 0..ACCOUNTS {
-                tx.put(&account(i), &INITIAL.to_le_bytes()).unwrap();
+            for engine in ENGINES {
+                let dir = tempfile::tempdir().unwrap();
+                let store = open(dir.path(), engine);
+                let mut tx = store.begin(Isolation::Serializable).unwrap();
+                for i in 0..ACCOUNTS {
+                    tx.put(&account(i), &INITIAL.to_le_bytes()).unwrap();
+                }
+                tx.put(&log_key(1), &1u64.to_le_bytes()).unwrap();
+                tx.commit().unwrap();
+                drop(store);
+                assert_eq!(verify(dir.path(), engine, &BTreeSet::from([1])), 1);
             }
-            tx.put(&log_key(1), &1u64.to_le_bytes()).unwrap();
-            tx.commit().unwrap();
-            drop(store);
-            assert_eq!(verify(dir.path(), &BTreeSet::from([1])), 1);
         }
     }
 }
 
 /// Reopens and checks the invariants; returns the number of transfers present.
-fn verify(dir: &Path, acked: &BTreeSet<u64>) -> u64 {
-    let store = open(dir);
+fn verify(dir: &Path, engine: &str, acked: &BTreeSet<u64>) -> u64 {
+    let store = open(dir, engine);
     let snapshot = store.snapshot();
     let total: u64 =
         (0..ACCOUNTS).map(|i| snapshot.get(&account(i)).unwrap().map_or(INITIAL, number)).sum();
@@ -137,6 +152,12 @@ fn verify(dir: &Path, acked: &BTreeSet<u64>) -> u64 {
 
 #[test]
 fn kill_9_during_transfers_keeps_the_total_and_every_acknowledged_transfer() {
+    for engine in ENGINES {
+        kill_cycles(engine);
+    }
+}
+
+fn kill_cycles(engine: &str) {
     let cycles: u64 =
         std::env::var("LIGHTNING_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
     let dir = tempfile::tempdir().unwrap();
@@ -147,6 +168,7 @@ fn kill_9_during_transfers_keeps_the_total_and_every_acknowledged_transfer() {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args(["--exact", "bank_child", "--nocapture", "--test-threads=1"])
             .env(DIR_ENV, dir.path())
+            .env(ENGINE_ENV, engine)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -188,8 +210,12 @@ fn kill_9_during_transfers_keeps_the_total_and_every_acknowledged_transfer() {
                 }
             }
         }
-        verify(dir.path(), &acked);
+        verify(dir.path(), engine, &acked);
     }
-    assert!(acked.len() as u64 > cycles * 5, "the child made progress: {} acks", acked.len());
+    assert!(
+        acked.len() as u64 > cycles * 5,
+        "{engine}: the child made progress: {} acks",
+        acked.len()
+    );
     assert!(started.elapsed() < Duration::from_secs(120), "kill loop took too long");
 }

@@ -14,7 +14,7 @@ use lightning_db::{
 pub const FAULT_DIR: &str = "/db";
 
 /// Every engine the facade tests run on. Adding the LSM engine is one entry here.
-pub const ENGINES: &[Engine] = &[Engine::BTree];
+pub const ENGINES: &[Engine] = &[Engine::BTree, Engine::Lsm];
 
 /// A database in a fresh temporary directory (kept alive by the returned guard).
 pub fn temp_db(engine: Engine) -> (tempfile::TempDir, Database) {

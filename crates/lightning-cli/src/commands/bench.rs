@@ -148,7 +148,7 @@ pub fn run(context: &Context, args: &BenchArgs) -> CliResult {
         }
         let handle = match db.take() {
             Some(open) => open,
-            None => open_with(&dir.path, config.clone(), context.engine)?,
+            None => open_with(&dir.path, config.clone())?,
         };
         let progress = progress_bar(workload.name(), args.num);
         let result = run_workload(&handle, &plan, workload, index, &progress)

@@ -96,7 +96,7 @@ impl Context {
         }
         let config =
             self.config(Durability::Immediate).create_if_missing(mode == OpenMode::CreateIfMissing);
-        open_with(dir, config, self.engine)
+        open_with(dir, config)
     }
 
     /// The bytes of a key, value or bound given on the command line: the argument's raw
@@ -117,14 +117,8 @@ impl Context {
 }
 
 /// Opens `dir` with `config`, turning the facade's errors into one clear line.
-pub fn open_with(dir: &Path, config: Config, engine: Engine) -> CliResult<Database> {
-    Database::open(dir, config).map_err(|e| match e {
-        lightning_db::Error::Unsupported(_) if engine == Engine::Lsm => CliError::Runtime(
-            "the lsm engine is not available in this build yet; use --engine btree (the default)"
-                .into(),
-        ),
-        other => CliError::from(other),
-    })
+pub fn open_with(dir: &Path, config: Config) -> CliResult<Database> {
+    Database::open(dir, config).map_err(CliError::from)
 }
 
 /// Closes `db`, reporting a failure to make everything durable.

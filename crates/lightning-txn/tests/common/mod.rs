@@ -11,6 +11,7 @@ use lightning_core_storage::{
     engine::{MemoryEngine, StorageEngine},
     vfs::{FaultFs, PowerCut, Vfs},
 };
+use lightning_lsm::{LsmEngine, LsmOptions};
 use lightning_txn::{TxnOptions, TxnStore};
 use lightning_wal::{Wal, WalOptions};
 
@@ -21,9 +22,11 @@ pub enum EngineKind {
     Memory,
     /// The B+Tree engine, on the same in-memory file system as the log.
     BTree,
+    /// The LSM engine, on the same in-memory file system as the log.
+    Lsm,
 }
 
-pub const ENGINES: &[EngineKind] = &[EngineKind::Memory, EngineKind::BTree];
+pub const ENGINES: &[EngineKind] = &[EngineKind::Memory, EngineKind::BTree, EngineKind::Lsm];
 
 /// A store on an in-memory file system, with what is needed to crash and reopen it.
 pub struct Harness {
@@ -58,6 +61,11 @@ impl Harness {
                 let engine =
                     BTreeEngine::open(vfs, Path::new("/db/btree"), options.manual_checkpoints());
                 Arc::new(engine.unwrap())
+            }
+            EngineKind::Lsm => {
+                let vfs: Arc<dyn Vfs> = Arc::new(self.fs.clone());
+                let options = LsmOptions { cache_size_bytes: 8 << 20, ..LsmOptions::default() };
+                Arc::new(LsmEngine::open(vfs, Path::new("/db/lsm"), options).unwrap())
             }
         }
     }
