@@ -8,7 +8,9 @@
 //!
 //! REQUIRES: a cursor borrows the [`TreeState`] under the tree lock; it must not outlive the
 //! guard (it holds `Arc`s of nodes, which stay valid, but page ids it would follow next could
-//! be freed by a checkpoint once the lock is released).
+//! be freed by a checkpoint once the lock is released). A scan keeps its path across holds
+//! with [`Cursor::into_path`] and continues with [`Cursor::resume`] only if no writer took the
+//! lock in between (`TreeState::version` unchanged), so the path is still the live tree's.
 
 use lightning_core_storage::Result;
 
@@ -16,6 +18,10 @@ use crate::{
     store::Store,
     tree::{NodeRef, TreeState},
 };
+
+/// A cursor's path kept across holds of the tree lock: owned node handles, `(node, index)`
+/// from the root down (see [`Cursor::into_path`]).
+pub(crate) type Path = Vec<(NodeRef<'static>, usize)>;
 
 /// A position in the tree: the path from the root and an entry index in the leaf.
 #[derive(Debug)]
@@ -52,6 +58,27 @@ impl<'s> Cursor<'s> {
             cursor.next_leaf()?;
         }
         Ok(cursor)
+    }
+
+    /// A cursor on `path`, taken with [`Cursor::into_path`] under an earlier hold of the lock.
+    /// REQUIRES: no writer took the tree lock since (`TreeState::version` is what it was), so
+    /// every node on the path is still the live tree's; `path` is not empty.
+    pub(crate) fn resume(state: &'s TreeState, store: &'s Store, path: Path) -> Cursor<'s> {
+        debug_assert_eq!(path.len(), state.height, "a path runs from the root to a leaf");
+        Cursor { state, store, path, before_start: false }
+    }
+
+    /// The path from the root, as owned handles that outlive the lock guard (the index in the
+    /// leaf is the cursor's entry).
+    pub(crate) fn into_path(self) -> Path {
+        // Same layout in and out: the vector is converted in place.
+        self.path
+            .into_iter()
+            .map(|(node, index)| match node {
+                NodeRef::Borrowed(node) => (NodeRef::Shared(std::sync::Arc::clone(node)), index),
+                NodeRef::Shared(node) => (NodeRef::Shared(node), index),
+            })
+            .collect()
     }
 
     /// A cursor at the first entry of the tree.

@@ -30,9 +30,9 @@
 //! (large values), `meta` (the meta record), `key` (the order), `worker` (background thread),
 //! `id_map`. The byte layouts are specified in `docs/format/btree.md`.
 //!
-//! Concurrency: one read-write lock guards the live tree. A point read or a scan batch holds
-//! the read side (scans release it between bounded batches, and `scan_with` calls its closure
-//! with no lock held); a batch, a vacuum step, and the two in-memory phases of a checkpoint
+//! Concurrency: one read-write lock guards the live tree. A point read holds the read side;
+//! a scan holds it only to find each leaf (the leaf's entries are walked and handed out with
+//! no lock held, so `scan_with` calls its closure with no lock held); a batch, a vacuum step, and the two in-memory phases of a checkpoint
 //! hold the write side briefly. A checkpoint writes pages without the lock, so readers never
 //! wait for I/O of a checkpoint.
 //!

@@ -44,8 +44,8 @@ pub struct BTreeStats {
     pub cache: ShardStats,
     /// Pages read from the file since open (node cache misses, overflow pages, checks).
     pub pages_read: u64,
-    /// Holds of the tree read lock by scan batches since open (each examines a bounded
-    /// number of entries).
+    /// Holds of the tree read lock by scans since open (each finds one leaf or reads one
+    /// overflow value; the entries of a leaf are walked with no lock held).
     pub scan_lock_holds: u64,
     /// Pages read from the file by batches under the tree write lock since open.
     pub pages_read_under_write_lock: u64,

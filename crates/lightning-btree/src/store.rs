@@ -48,7 +48,7 @@ pub(crate) struct Store {
 pub(crate) struct StoreCounters {
     /// Pages read from the page manager (cache misses of nodes, overflow pages, checks).
     pub(crate) pages_read: AtomicU64,
-    /// Holds of the tree read lock by scan batches.
+    /// Holds of the tree read lock by scans (one per leaf found or overflow value read).
     pub(crate) scan_lock_holds: AtomicU64,
     /// Pages read from the file while a batch held the tree write lock (normally none: a
     /// batch reads its pages before it takes the lock).

@@ -3,6 +3,12 @@
 //! The two ends are separate scans of the *same* view (one snapshot timestamp, or one
 //! transaction), created lazily for a snapshot view; iteration stops when the ends meet, so
 //! mixing `next` and `next_back` yields every entry exactly once.
+//!
+//! Lazy: an end reads nothing ahead of the caller (the engine walks one leaf at a time and
+//! copies out only the entry asked for), so `range(start..).take(n)` costs what `n` entries
+//! cost. Each item is an owned key and value, two allocations and copies per entry; a hot loop
+//! over short ranges is cheaper through [`Snapshot::scan_with`](crate::Snapshot::scan_with),
+//! which lends borrowed slices (see `docs/BENCHMARKS.md` for the difference).
 
 use std::sync::Arc;
 

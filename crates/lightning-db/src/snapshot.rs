@@ -81,8 +81,9 @@ impl Snapshot {
 
     /// Entries with keys in `range`, in this view, lent to `visit` as borrowed `(key, value)`
     /// slices in key order until the range ends or `visit` returns `Break`. The fastest way to
-    /// read a range: nothing is allocated per entry (entries are copied in batches into one
-    /// reused buffer; an [`Iter`] hands out owned vectors).
+    /// read a range: nothing is allocated or copied per entry (values are lent straight from
+    /// the engine's pages), where an [`Iter`] hands out an owned key and value, two
+    /// allocations and copies per entry.
     ///
     /// `visit` runs with no lock of the database held: it may read from or write to the
     /// database (its writes are not seen by this snapshot).

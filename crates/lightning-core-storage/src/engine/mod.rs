@@ -67,8 +67,8 @@ pub trait StorageEngine: Send + Sync + 'static {
     /// REQUIRES (of an implementation): no engine lock is held while `visit` runs, so `visit`
     /// may call into the engine (read or write) without deadlocking; and every hold of an
     /// internal lock examines a bounded number of entries, handed out or not (a range of
-    /// invisible versions must not be walked under one hold). The B+Tree copies a bounded
-    /// batch under its read lock and lends it after releasing the lock.
+    /// invisible versions must not be walked under one hold). The B+Tree takes its read
+    /// lock only to find each leaf and lends the leaf's entries with no lock held.
     fn scan_with(
         &self,
         range: &KeyRange,
