@@ -136,6 +136,9 @@ impl TxnStore {
         wal: Wal,
         options: TxnOptions,
     ) -> Result<(TxnStore, RecoveryReport)> {
+        // Before anything is applied: an engine checkpointing on its own syncs the log up to
+        // what it makes durable, so it is never ahead of the log (Durability::None commits).
+        engine.set_log_barrier(Arc::new(wal.barrier()));
         let report = recovery::recover(engine.as_ref(), &wal)?;
         let apply_order = ApplyOrder::new(wal.last_lsn().next());
         let poison = Poison::new();

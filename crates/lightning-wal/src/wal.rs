@@ -274,6 +274,13 @@ impl Wal {
         self.opened_empty
     }
 
+    /// The [`WalBarrier`](crate::WalBarrier) for an engine over this log: it syncs the log up
+    /// to the LSN the engine is about to make durable (install it with
+    /// `StorageEngine::set_log_barrier`).
+    pub fn barrier(&self) -> crate::WalBarrier {
+        crate::WalBarrier::new(&self.shared)
+    }
+
     /// Every record up to this LSN is durable.
     pub fn durable_lsn(&self) -> Lsn {
         Lsn(self.shared.state.lock().durable_lsn)
