@@ -297,7 +297,7 @@ impl TxnStore {
                 return Ok(Commit::LockedByOther(key.to_vec()));
             }
             if let Some(validation) = validation {
-                inner.oracle.validate(&state, validation).inspect_err(|_| {
+                inner.oracle.validate(&mut state, validation).inspect_err(|_| {
                     inner.counters.conflicts.fetch_add(1, Ordering::Relaxed);
                 })?;
             }
