@@ -195,17 +195,10 @@ impl Database {
         {
             return Err(Error::KeyspaceDropped { name: name.clone() });
         }
-        let mut engine_batch = EngineBatch::new();
-        for (key, value) in batch.ops {
-            match value {
-                Some(value) => engine_batch.put(key, value),
-                None => engine_batch.delete(key),
-            }
-        }
-        if engine_batch.is_empty() {
+        if batch.ops.is_empty() {
             return Ok(());
         }
-        store.write(engine_batch, durability)?;
+        store.write(batch.ops, durability)?;
         Ok(())
     }
 

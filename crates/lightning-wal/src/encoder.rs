@@ -206,6 +206,8 @@ impl Encoder {
             });
         }
         let chunk = self.chunks.last_mut().expect("a chunk was just ensured");
+        // One growth to the size needed, not a doubling chain copying a large record again.
+        chunk.bytes.reserve(FRAGMENT_HEADER_LEN + payload.len());
         let before = chunk.bytes.len();
         encode_fragment(&mut chunk.bytes, tail.segment, kind, flags, lsn, payload);
         let written = chunk.bytes.len() - before;
