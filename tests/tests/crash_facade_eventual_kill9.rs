@@ -104,11 +104,11 @@ fn kill_9_keeps_every_acknowledged_eventual_commit() {
     let mut acked = 0u64;
     let mut clock = KillClock::new(0x2545_f491_4f6c_dd1d);
     for cycle in 0..cycles {
-        let child = Child::spawn("eventual_child", &[(DIR_ENV, dir.path().as_os_str())]);
+        let mut child = Child::spawn("eventual_child", &[(DIR_ENV, dir.path().as_os_str())]);
         let resumed: u64 = child.wait_for("READY ", Duration::from_secs(120)).parse().unwrap();
         assert!(resumed >= acked, "cycle {cycle}: the child resumed at {resumed}");
         thread::sleep(clock.next_delay(Duration::from_millis(10), Duration::from_millis(150)));
-        acked = numbers_after(&child.kill(), "ACK ").fold(acked, u64::max);
+        acked = numbers_after(&child.kill().0, "ACK ").fold(acked, u64::max);
         verify(dir.path(), acked);
     }
     assert!(acked > cycles, "the child made progress: {acked} commits acknowledged");

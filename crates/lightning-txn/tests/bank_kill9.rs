@@ -144,10 +144,10 @@ fn kill_9_during_transfers_keeps_the_total_and_every_acknowledged_transfer() {
     let mut clock = KillClock::new(0x1234_5678_9abc_def0);
     let started = Instant::now();
     for _ in 0..cycles {
-        let child = Child::spawn("bank_child", &[(DIR_ENV, dir.path().as_os_str())]);
+        let mut child = Child::spawn("bank_child", &[(DIR_ENV, dir.path().as_os_str())]);
         child.wait_for("READY ", Duration::from_secs(30));
         thread::sleep(clock.next_delay(Duration::from_millis(20), Duration::from_millis(200)));
-        acked.extend(numbers_after(&child.kill(), "ACK "));
+        acked.extend(numbers_after(&child.kill().0, "ACK "));
         verify(dir.path(), &acked);
     }
     assert!(acked.len() as u64 > cycles * 5, "the child made progress: {} acks", acked.len());

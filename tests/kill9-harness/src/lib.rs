@@ -1,13 +1,13 @@
-//! Test-only: the kill -9 harness the crash suites share (`lightning-txn`'s `bank_kill9`, the
-//! facade's `crash_facade_eventual_kill9`).
+//! Test-only: the kill -9 harness the crash suites share (`lightning-wal`'s `wal_kill9`,
+//! `lightning-txn`'s `bank_kill9`, the facade's `crash_facade_eventual_kill9`).
 //!
 //! A suite's test binary runs itself again as the child: [`Child::spawn`] starts
 //! `current_exe()` told to run one test exactly (this works the same under `cargo test` and
 //! `cargo nextest run`), with an environment variable that tells that test it is the child.
 //! The child prints progress lines (`READY …`, `ACK <n>`) on stdout; the parent waits for
 //! one ([`Child::wait_for`]), lets it run for a random moment ([`KillClock`]), kills it with
-//! SIGKILL ([`Child::kill`]) and checks what survived against the numbers the child
-//! acknowledged ([`numbers_after`]).
+//! SIGKILL ([`Child::kill`]) and checks what survived against what the child acknowledged
+//! ([`numbers_after`], or the suite's own parsing of richer lines).
 //!
 //! It depends on no Lightning crate, so any layer's tests may use it (it sits outside the
 //! layer table, as test tooling does: `docs/ARCHITECTURE.md`).
@@ -15,7 +15,7 @@
 use std::{
     ffi::OsStr,
     io::{BufRead, BufReader},
-    process::{Command, Stdio},
+    process::{Command, ExitStatus, Stdio},
     sync::mpsc,
     thread::{self, JoinHandle},
     time::Duration,
@@ -29,11 +29,14 @@ pub fn cycles(default: u64) -> u64 {
     std::env::var(CYCLES_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
 }
 
-/// A child process running one test of the current test binary, its stdout read line by line.
+/// A child process running one test of the current test binary, its stdout read line by line
+/// (complete lines only: a line the kill cut short, with no newline, is dropped).
 #[derive(Debug)]
 pub struct Child {
     process: std::process::Child,
     lines: mpsc::Receiver<String>,
+    /// Lines [`Child::wait_for`] consumed, kept for [`Child::kill`].
+    seen: Vec<String>,
     reader: Option<JoinHandle<()>>,
 }
 
@@ -51,6 +54,7 @@ impl Child {
             command.env(name, value);
         }
         let mut process = command
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -58,14 +62,20 @@ impl Child {
         let stdout = process.stdout.take().expect("stdout is piped");
         let (send, lines) = mpsc::channel();
         let reader = thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if send.send(line).is_err() {
+            let mut reader = BufReader::new(stdout);
+            let mut line = String::new();
+            // Bounded by the child's output, which ends when it dies.
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if !line.ends_with('\n') {
+                    break; // cut short by the kill: nothing in it can be trusted
+                }
+                if send.send(line.trim_end_matches(['\n', '\r']).to_owned()).is_err() {
                     break;
                 }
+                line.clear();
             }
         });
-        Child { process, lines, reader: Some(reader) }
+        Child { process, lines, seen: Vec::new(), reader: Some(reader) }
     }
 
     /// Waits for the first line holding `marker` and returns what follows the marker on that
@@ -75,29 +85,33 @@ impl Child {
     /// # Panics
     /// If a line says the child panicked, or no line comes for `timeout` (a broken child must
     /// not hang the suite; the timeout is a watchdog, not a measurement).
-    pub fn wait_for(&self, marker: &str, timeout: Duration) -> String {
+    pub fn wait_for(&mut self, marker: &str, timeout: Duration) -> String {
         loop {
             let line = self
                 .lines
                 .recv_timeout(timeout)
                 .unwrap_or_else(|e| panic!("no {marker:?} line from the child: {e}"));
             assert!(!line.contains("panicked"), "the child failed: {line}");
-            if let Some(at) = line.find(marker) {
-                return line[at + marker.len()..].trim().to_owned();
+            let found = line.find(marker).map(|at| line[at + marker.len()..].trim().to_owned());
+            self.seen.push(line);
+            if let Some(rest) = found {
+                return rest;
             }
         }
     }
 
-    /// Kills the child with SIGKILL, waits for it to end, and returns every line it printed
-    /// that [`Child::wait_for`] did not consume.
-    pub fn kill(mut self) -> Vec<String> {
+    /// Kills the child with SIGKILL, waits for it to end, and returns every complete line it
+    /// printed (those [`Child::wait_for`] read included) and how it ended.
+    pub fn kill(mut self) -> (Vec<String>, ExitStatus) {
         // An error means it has already exited, which `wait` reports below.
         let _ = self.process.kill();
-        self.process.wait().expect("waiting for the killed child");
+        let status = self.process.wait().expect("waiting for the killed child");
         if let Some(reader) = self.reader.take() {
             reader.join().expect("the child's stdout reader");
         }
-        self.lines.try_iter().collect()
+        let mut lines = std::mem::take(&mut self.seen);
+        lines.extend(self.lines.try_iter());
+        (lines, status)
     }
 }
 
@@ -111,8 +125,8 @@ impl Drop for Child {
     }
 }
 
-/// The numbers right after `marker` in `lines` (for `ACK 17`: 17). A line cut short by the
-/// kill has no complete number to trust and is skipped.
+/// The numbers right after `marker` in `lines` (for `ACK 17`: 17); lines without one are
+/// skipped.
 pub fn numbers_after<'a>(lines: &'a [String], marker: &'a str) -> impl Iterator<Item = u64> + 'a {
     lines.iter().filter_map(move |line| {
         let at = line.find(marker)?;
