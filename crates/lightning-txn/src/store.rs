@@ -378,6 +378,25 @@ impl TxnStore {
         Ok(())
     }
 
+    /// Closes the store if this is its last handle: closes the log cleanly (`Wal::close`:
+    /// synced, and ended with a `Synced` fragment that proves every record in it fsynced, so
+    /// later damage in them is corruption, never taken for a torn tail). With other handles
+    /// alive it only drops this one; the last of them stops the store when dropped.
+    ///
+    /// # Errors
+    /// The log's sync or write failure.
+    pub fn close(self) -> Result<()> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => {
+                let StoreInner { engine, wal, .. } = inner;
+                let closed = wal.close();
+                drop(engine); // after the log: nothing it makes durable can outrun the log
+                Ok(closed?)
+            }
+            Err(_) => Ok(()),
+        }
+    }
+
     /// Syncs the WAL: every commit acknowledged so far survives power loss.
     pub fn sync(&self) -> Result<()> {
         self.inner.wal.sync()?;
