@@ -6,19 +6,14 @@
 //!
 //! The test binary re-runs itself as the child (`eventual_child`, with
 //! `LIGHTNING_FACADE_KILL9_DIR` set, and `LIGHTNING_FACADE_KILL9_ENGINE` naming the engine; the
-//! cycles run on every engine). `LIGHTNING_CRASH_CYCLES` sets the number of kill cycles
-//! (default 8).
+//! cycles run on every engine) through the shared `kill9-harness`. `LIGHTNING_CRASH_CYCLES`
+//! sets the number of kill cycles (default 8).
 
 mod common;
 
-use std::{
-    io::{BufRead, BufReader, Write},
-    path::Path,
-    process::{Command, Stdio},
-    sync::mpsc,
-    thread,
-    time::Duration,
-};
+use std::{ffi::OsStr, io::Write, path::Path, thread, time::Duration};
+
+use kill9_harness::{Child, KillClock, numbers_after};
 
 use common::ENGINES;
 use lightning_db::{Config, Database, Durability, Engine};
@@ -121,54 +116,19 @@ fn kill_9_keeps_every_acknowledged_eventual_commit() {
 }
 
 fn kill_cycles(engine: Engine) {
-    let cycles: u64 =
-        std::env::var("LIGHTNING_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(8);
+    let cycles = kill9_harness::cycles(8);
     let dir = tempfile::tempdir().unwrap();
     let mut acked = 0u64;
-    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    let mut clock = KillClock::new(0x2545_f491_4f6c_dd1d);
     for cycle in 0..cycles {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "eventual_child", "--nocapture", "--test-threads=1"])
-            .env(DIR_ENV, dir.path())
-            .env(ENGINE_ENV, engine.name())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        let reader = thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // The harness prints its own lines first (and may put "test eventual_child ... " in
-        // front of ours); wait for READY. The timeout only keeps a broken child from hanging CI.
-        loop {
-            let line = lines.recv_timeout(Duration::from_secs(120)).expect("child became ready");
-            assert!(!line.contains("panicked"), "cycle {cycle}: child failed: {line}");
-            if let Some(at) = line.find("READY ") {
-                let resumed: u64 = line[at + 6..].trim().parse().unwrap();
-                assert!(resumed >= acked, "cycle {cycle}: the child resumed at {resumed}");
-                break;
-            }
-        }
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        thread::sleep(Duration::from_millis(10 + rng % 150));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        reader.join().unwrap();
-        for line in lines.try_iter() {
-            if let Some(at) = line.find("ACK ") {
-                // Each line is one write(2) of a few bytes to a pipe: never cut by the kill.
-                acked = acked.max(line[at + 4..].trim().parse().unwrap());
-            }
-        }
+        let mut child = Child::spawn(
+            "eventual_child",
+            &[(DIR_ENV, dir.path().as_os_str()), (ENGINE_ENV, OsStr::new(engine.name()))],
+        );
+        let resumed: u64 = child.wait_for("READY ", Duration::from_secs(120)).parse().unwrap();
+        assert!(resumed >= acked, "cycle {cycle}: the child resumed at {resumed}");
+        thread::sleep(clock.next_delay(Duration::from_millis(10), Duration::from_millis(150)));
+        acked = numbers_after(&child.kill().0, "ACK ").fold(acked, u64::max);
         verify(dir.path(), engine, acked);
     }
     assert!(acked > cycles, "{engine:?}: the child made progress: {acked} commits acknowledged");

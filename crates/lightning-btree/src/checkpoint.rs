@@ -63,6 +63,13 @@ pub(crate) struct Written {
     pub(crate) meta: TreeMeta,
 }
 
+impl Snapshot {
+    /// The LSN this checkpoint makes durable.
+    pub(crate) fn lsn(&self) -> Lsn {
+        self.meta.lsn
+    }
+}
+
 impl TreeState {
     /// True if a checkpoint at `lsn` would write nothing new.
     pub(crate) fn is_clean(&self, lsn: Lsn, durable_lsn: Lsn, durable_ts: Timestamp) -> bool {

@@ -19,8 +19,8 @@ use parking_lot::Mutex;
 use lightning_core_storage::{
     Error as CoreError, Lsn, Poison, Result as CoreResult, Timestamp,
     engine::{
-        Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, StorageEngine,
-        Version, Visitor,
+        Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange, LogBarrier,
+        StorageEngine, Version, Visitor,
     },
     page_manager::PageManager,
     vfs::{Vfs, parent_dir},
@@ -58,6 +58,9 @@ pub(crate) struct Shared {
     pub(crate) gc: Mutex<(Timestamp, GcCursor)>,
     pub(crate) checkpoints: AtomicU64,
     pub(crate) dirty_bytes: AtomicU64,
+    /// Called before a checkpoint's meta page makes its LSN durable: the log above must hold
+    /// every record up to it first (installed by the transaction layer).
+    log_barrier: Mutex<Option<Arc<dyn LogBarrier>>>,
 }
 
 /// The B+Tree storage engine. `Send + Sync`; share it with `Arc` (iterators keep what they
@@ -149,6 +152,7 @@ impl BTreeEngine {
             gc: Mutex::new((Timestamp::ZERO, GcCursor::finished())),
             checkpoints: AtomicU64::new(0),
             dirty_bytes: AtomicU64::new(dirty),
+            log_barrier: Mutex::new(None),
         });
         let handle = worker::spawn(Arc::clone(&shared))?;
         Ok(BTreeEngine { shared, worker: Mutex::new(Some(handle)) })
@@ -281,6 +285,14 @@ impl Shared {
             }
             state.snapshot(lsn).inspect_err(|e| self.poison(e))?
         };
+        // The log first: a record applied but still buffered in the log (`Durability::None`)
+        // must not become durable here only, or a crash that loses the log's tail would leave
+        // the engine ahead of it (see "The log first" in the engine trait's docs). Without the
+        // tree lock; a failure poisons like a failed write (the snapshot took the freed pages).
+        let barrier = self.log_barrier.lock().clone();
+        if let Some(barrier) = barrier {
+            barrier.make_durable(snapshot.lsn()).inspect_err(|e| self.poison(e))?;
+        }
         let written = checkpoint::write(&self.store, &snapshot).inspect_err(|e| self.poison(e))?;
         {
             let mut state = self.tree.write();
@@ -383,6 +395,10 @@ impl StorageEngine for BTreeEngine {
 
     fn checkpoint(&self) -> CoreResult<DurableState> {
         self.shared.checkpoint()
+    }
+
+    fn set_log_barrier(&self, barrier: Arc<dyn LogBarrier>) {
+        *self.shared.log_barrier.lock() = Some(barrier);
     }
 
     fn collect_garbage(&self, horizon: Timestamp) -> CoreResult<u64> {

@@ -1,12 +1,16 @@
 //! [`WriteBatch`]: writes applied atomically by `Database::write`.
 
+use lightning_core_storage::engine::EngineBatch;
+
 use crate::{Keyspace, Result, keys};
 
 /// Puts and deletes applied together, all or nothing, by [`crate::Database::write`]. Later
 /// writes to the same key win.
 #[derive(Debug, Clone, Default)]
 pub struct WriteBatch {
-    pub(crate) ops: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    /// The writes with their stored keys, already in the form the store logs and applies (so
+    /// `write` hands them over without a second pass).
+    pub(crate) ops: EngineBatch,
     pub(crate) error: Option<String>,
     /// The named keyspaces written (name, id), checked to be live when the batch is applied.
     pub(crate) keyspaces: Vec<(String, keys::KeyspaceId)>,
@@ -30,7 +34,11 @@ impl WriteBatch {
         if let Err(e) = check {
             self.error.get_or_insert(e.to_string());
         }
-        self.ops.push((keys::encode(id, key), value.map(<[u8]>::to_vec)));
+        let key = keys::encode(id, key);
+        match value {
+            Some(value) => self.ops.put(key, value),
+            None => self.ops.delete(key),
+        }
     }
 
     /// Sets `key` to `value` in the default keyspace.

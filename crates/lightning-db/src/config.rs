@@ -118,7 +118,9 @@ impl Config {
         self
     }
 
-    /// How often the engine is checkpointed and the log truncated in the background.
+    /// How often the engine is checkpointed and the log truncated in the background: the one
+    /// timer of checkpoints (the engine checkpoints on its own only when a lot of data is
+    /// dirty). A checkpoint makes every write so far durable, `Durability::None` ones too.
     pub fn checkpoint_interval(mut self, interval: Duration) -> Self {
         self.checkpoint_interval = interval;
         self

@@ -195,17 +195,10 @@ impl Database {
         {
             return Err(Error::KeyspaceDropped { name: name.clone() });
         }
-        let mut engine_batch = EngineBatch::new();
-        for (key, value) in batch.ops {
-            match value {
-                Some(value) => engine_batch.put(key, value),
-                None => engine_batch.delete(key),
-            }
-        }
-        if engine_batch.is_empty() {
+        if batch.ops.is_empty() {
             return Ok(());
         }
-        store.write(engine_batch, durability)?;
+        store.write(batch.ops, durability)?;
         Ok(())
     }
 
@@ -346,7 +339,12 @@ impl DbInner {
         } else {
             store.checkpoint().map_err(Error::from)
         };
-        *slot = None; // the engine and the log stop here
+        // The engine and the log stop here; after a good checkpoint the log is closed cleanly
+        // (its end proves every record in it fsynced).
+        let result = match (slot.take(), result) {
+            (Some(store), Ok(())) => store.close().map_err(Error::from),
+            (_, result) => result,
+        };
         drop(slot);
         self.lock.lock().take();
         result

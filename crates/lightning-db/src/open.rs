@@ -62,11 +62,7 @@ pub(crate) fn open(vfs: Arc<dyn Vfs>, path: &Path, config: &Config) -> Result<Op
     };
     let engine: Arc<dyn StorageEngine> = match engine_kind {
         Engine::BTree => {
-            let options = BTreeOptions {
-                page_size: config.page_size,
-                cache_size_bytes: config.cache_size_bytes,
-                ..BTreeOptions::default()
-            };
+            let options = btree_options(config);
             let dir = path.join("btree");
             let engine = if is_new {
                 BTreeEngine::open(vfs.clone(), &dir, options)
@@ -116,6 +112,20 @@ pub(crate) fn open(vfs: Arc<dyn Vfs>, path: &Path, config: &Config) -> Result<Op
     Ok(Opened { store, lock, catalog })
 }
 
+/// The B+Tree's options for `config`. Time-based checkpoints belong to the database's
+/// maintenance thread alone, every [`Config::checkpoint_interval`] (sync the log, checkpoint,
+/// truncate the log: `TxnStore::checkpoint`), so the engine's own thread gets no timer of its
+/// own; it still checkpoints when `checkpoint_dirty_bytes` are dirty (bounding memory, and
+/// the write stall waits for it), syncing the log first through the log barrier.
+fn btree_options(config: &Config) -> BTreeOptions {
+    BTreeOptions {
+        page_size: config.page_size,
+        cache_size_bytes: config.cache_size_bytes,
+        checkpoint_interval_ms: 0,
+        ..BTreeOptions::default()
+    }
+}
+
 /// What creating a database leaves in its directory before the FORMAT file is renamed into
 /// place: a crash there leaves only these, and opening again finishes the creation.
 const CREATION_LEFTOVERS: &[&str] = &["LOCK", "FORMAT.tmp", "btree", "lsm", "wal"];
@@ -140,4 +150,26 @@ fn check_interrupted_creation(vfs: &dyn Vfs, path: &Path) -> Result<()> {
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// Regression: the engine kept its own 30 s checkpoint timer whatever
+    /// `Config::checkpoint_interval` said (the setting reached only the maintenance thread).
+    #[test]
+    fn checkpoint_interval_does_not_reach_the_btree_checkpointer() {
+        for interval in [Duration::from_millis(20), Duration::from_secs(3600)] {
+            let options = btree_options(&Config::default().checkpoint_interval(interval));
+            assert_eq!(options.checkpoint_interval_ms, 0, "no timer beside the database's");
+            assert_eq!(
+                options.checkpoint_dirty_bytes,
+                BTreeOptions::default().checkpoint_dirty_bytes,
+                "the dirty-bytes trigger stays"
+            );
+        }
+    }
 }

@@ -174,6 +174,11 @@ impl Horizon {
         registry.active.iter().next().map(|(ts, (_, since))| (*ts, *since))
     }
 
+    /// True if any snapshot (transactions included) is registered, expired or not.
+    pub fn any_registered(&self) -> bool {
+        !self.registry.lock().active.is_empty()
+    }
+
     /// Number of registered snapshots (transactions included).
     pub fn live(&self) -> usize {
         self.registry.lock().active.values().map(|(count, _)| count).sum()

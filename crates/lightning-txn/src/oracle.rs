@@ -157,8 +157,9 @@ impl Oracle {
     /// Checks `validation` against commits after its snapshot; an expired snapshot fails
     /// with `SnapshotTooOld` (the table no longer holds what it must check). REQUIRES: commit
     /// lock held.
-    pub fn validate(&self, state: &CommitState, validation: &Validation<'_>) -> Result<()> {
+    pub fn validate(&self, state: &mut CommitState, validation: &Validation<'_>) -> Result<()> {
         self.snapshots.check(validation.start_ts)?;
+        state.committed.index();
         let newer =
             |key: &[u8]| state.committed.latest(key).is_some_and(|ts| ts > validation.start_ts);
         if let Some(key) = validation.writes.iter().find(|key| newer(key)) {
@@ -196,11 +197,20 @@ impl Oracle {
         let ts = Timestamp(state.next_ts);
         state.next_ts += 1;
         state.in_flight.insert(ts.0);
-        let mut written = 0;
-        for key in keys {
-            state.committed.record(key, ts);
-            written += 1;
-        }
+        // With no snapshot registered, no live transaction can conflict with this commit:
+        // its keys wait as one block, indexed only if a snapshot registered meanwhile checks
+        // against them (see committed.rs).
+        let written = if self.snapshots.any_registered() {
+            state.committed.index();
+            let mut written = 0;
+            for key in keys {
+                state.committed.record(key, ts);
+                written += 1;
+            }
+            written
+        } else {
+            state.committed.record_block(keys, ts)
+        };
         let limit = self.snapshots.limits().max_retained_versions;
         let horizon = self.snapshots.enforce(&self.visible, state.committed.prune_point_for(limit));
         state.committed.prune(horizon, written);
@@ -209,7 +219,8 @@ impl Oracle {
 
     /// What the committed table holds. REQUIRES: commit lock not held by the caller.
     pub fn committed_stats(&self) -> CommittedStats {
-        let state = self.commit.lock();
+        let mut state = self.commit.lock();
+        state.committed.index();
         CommittedStats { keys: state.committed.keys(), examined: state.committed.examined() }
     }
 
@@ -314,6 +325,34 @@ mod tests {
     }
 
     #[test]
+    fn a_snapshot_registered_while_a_commit_without_one_is_in_flight_still_conflicts() {
+        let oracle = Oracle::new(Timestamp(0), NO_LIMITS, Poison::new());
+        let ts = {
+            let mut state = oracle.lock_commit();
+            oracle.assign(&mut state, [b"k".as_slice(), b"m".as_slice()].into_iter())
+        };
+        // No snapshot was registered: the keys wait unindexed. One registers before the commit
+        // is published, so it reads below it.
+        let start = oracle.register_snapshot();
+        assert!(start < ts);
+        {
+            let mut state = oracle.lock_commit();
+            let writes = Validation { start_ts: start, writes: vec![b"m"], ..Default::default() };
+            assert!(matches!(oracle.validate(&mut state, &writes), Err(Error::Conflict { .. })));
+        }
+        oracle.publish(ts);
+        // A later commit, with the snapshot registered, indexes at once; both stay visible to
+        // the snapshot's checks.
+        let mut state = oracle.lock_commit();
+        oracle.assign(&mut state, [b"n".as_slice()].into_iter());
+        let range = KeyRange::new(b"a".to_vec()..b"l".to_vec());
+        let scan = Validation { start_ts: start, ranges: vec![&range], ..Default::default() };
+        assert!(matches!(oracle.validate(&mut state, &scan), Err(Error::Conflict { .. })));
+        let late = Validation { start_ts: start, writes: vec![b"n"], ..Default::default() };
+        assert!(matches!(oracle.validate(&mut state, &late), Err(Error::Conflict { .. })));
+    }
+
+    #[test]
     fn first_committer_wins_and_ranges_conflict() {
         let oracle = Oracle::new(Timestamp(0), NO_LIMITS, Poison::new());
         let start = oracle.register_snapshot();
@@ -321,14 +360,14 @@ mod tests {
             let mut state = oracle.lock_commit();
             oracle.assign(&mut state, [b"k".as_slice()].into_iter());
         }
-        let state = oracle.lock_commit();
+        let mut state = oracle.lock_commit();
         let writes = Validation { start_ts: start, writes: vec![b"k"], ..Default::default() };
-        assert!(matches!(oracle.validate(&state, &writes), Err(Error::Conflict { .. })));
+        assert!(matches!(oracle.validate(&mut state, &writes), Err(Error::Conflict { .. })));
         let other = Validation { start_ts: start, writes: vec![b"j"], ..Default::default() };
-        assert!(oracle.validate(&state, &other).is_ok());
+        assert!(oracle.validate(&mut state, &other).is_ok());
         let range = KeyRange::new(b"a".to_vec()..b"z".to_vec());
         let scan = Validation { start_ts: start, ranges: vec![&range], ..Default::default() };
-        assert!(matches!(oracle.validate(&state, &scan), Err(Error::Conflict { .. })));
+        assert!(matches!(oracle.validate(&mut state, &scan), Err(Error::Conflict { .. })));
     }
 
     #[test]

@@ -74,10 +74,12 @@ pub(crate) fn recover(engine: &dyn StorageEngine, wal: &Wal) -> Result<RecoveryR
         );
     }
     // Log positions must continue above anything the engine made durable, even if the log
-    // lost an unsynced tail that the engine's checkpoint already covers (a `Durability::None`
-    // commit can be checkpointed before its record is written): otherwise a new commit would
-    // reuse an LSN the engine claims as durable and be skipped by the next recovery. Empty
-    // records pad the log up to that point; replay skips them.
+    // lost an unsynced tail that the engine's checkpoint already covers. An engine that honours
+    // the log barrier (the B+Tree) never gets there: it syncs the log before its durable LSN
+    // passes a record. One that does not could checkpoint a `Durability::None` commit before
+    // its record is written; then a new commit would reuse an LSN the engine claims as durable
+    // and be skipped by the next recovery. Empty records pad the log up to that point; replay
+    // skips them.
     let last = wal.last_lsn();
     if last < durable.lsn {
         let gap = (durable.lsn.0 - last.0) as usize;

@@ -136,6 +136,9 @@ impl TxnStore {
         wal: Wal,
         options: TxnOptions,
     ) -> Result<(TxnStore, RecoveryReport)> {
+        // Before anything is applied: an engine checkpointing on its own syncs the log up to
+        // what it makes durable, so it is never ahead of the log (Durability::None commits).
+        engine.set_log_barrier(Arc::new(wal.barrier()));
         let report = recovery::recover(engine.as_ref(), &wal)?;
         let apply_order = ApplyOrder::new(wal.last_lsn().next());
         let poison = Poison::new();
@@ -294,7 +297,7 @@ impl TxnStore {
                 return Ok(Commit::LockedByOther(key.to_vec()));
             }
             if let Some(validation) = validation {
-                inner.oracle.validate(&state, validation).inspect_err(|_| {
+                inner.oracle.validate(&mut state, validation).inspect_err(|_| {
                     inner.counters.conflicts.fetch_add(1, Ordering::Relaxed);
                 })?;
             }
@@ -373,6 +376,25 @@ impl TxnStore {
         let durable = self.inner.engine.checkpoint()?;
         self.inner.wal.truncate_before(durable.log_floor.next())?;
         Ok(())
+    }
+
+    /// Closes the store if this is its last handle: closes the log cleanly (`Wal::close`:
+    /// synced, and ended with a `Synced` fragment that proves every record in it fsynced, so
+    /// later damage in them is corruption, never taken for a torn tail). With other handles
+    /// alive it only drops this one; the last of them stops the store when dropped.
+    ///
+    /// # Errors
+    /// The log's sync or write failure.
+    pub fn close(self) -> Result<()> {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => {
+                let StoreInner { engine, wal, .. } = inner;
+                let closed = wal.close();
+                drop(engine); // after the log: nothing it makes durable can outrun the log
+                Ok(closed?)
+            }
+            Err(_) => Ok(()),
+        }
     }
 
     /// Syncs the WAL: every commit acknowledged so far survives power loss.

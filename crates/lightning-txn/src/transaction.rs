@@ -134,10 +134,10 @@ impl Transaction {
             self.store.inner.oracle.check_snapshot(self.start_ts)?;
             let latest = self.store.inner.engine.get(key, Timestamp::MAX)?;
             let in_flight_or_newer = {
-                let state = self.store.inner.oracle.lock_commit();
+                let mut state = self.store.inner.oracle.lock_commit();
                 let validation =
                     Validation { start_ts: self.start_ts, writes: vec![key], ..Default::default() };
-                self.store.inner.oracle.validate(&state, &validation).is_err()
+                self.store.inner.oracle.validate(&mut state, &validation).is_err()
             };
             if in_flight_or_newer || latest.is_some_and(|v| v.commit_ts > self.start_ts) {
                 return Err(Error::Conflict {

@@ -1,20 +1,22 @@
 //! Bank transfers in a child process killed with SIGKILL at random moments, on the B+Tree
-//! engine and on the LSM engine (small memtables, so flushes run under fire), with a real log: after every restart the total is unchanged, every acknowledged
-//! transfer is present, and the transfers present are a gap-free prefix.
+//! engine and on the LSM engine (small memtables, so flushes run under fire), with a real log:
+//! after every restart the total is unchanged, every acknowledged transfer is present, and the
+//! transfers present are a gap-free prefix.
 //!
-//! The test binary re-runs itself as the child (`bank_child`, with `LIGHTNING_BANK_DIR` set),
-//! which works under `cargo test` and `cargo nextest`; `LIGHTNING_BANK_ENGINE` names its engine. `LIGHTNING_CRASH_CYCLES` sets the
-//! number of kill cycles (default 20).
+//! The test binary re-runs itself as the child (`bank_child`, with `LIGHTNING_BANK_DIR` set)
+//! through the shared `kill9-harness`; `LIGHTNING_BANK_ENGINE` names its engine.
+//! `LIGHTNING_CRASH_CYCLES` sets the number of kill cycles (default 20).
 
 use std::{
     collections::BTreeSet,
-    io::{BufRead, BufReader, Write},
+    io::Write,
     path::Path,
-    process::{Command, Stdio},
-    sync::{Arc, mpsc},
+    sync::Arc,
     thread,
     time::{Duration, Instant},
 };
+
+use kill9_harness::{Child, KillClock, numbers_after};
 
 use lightning_btree::{BTreeEngine, BTreeOptions};
 use lightning_core_storage::{
@@ -158,58 +160,19 @@ fn kill_9_during_transfers_keeps_the_total_and_every_acknowledged_transfer() {
 }
 
 fn kill_cycles(engine: &str) {
-    let cycles: u64 =
-        std::env::var("LIGHTNING_CRASH_CYCLES").ok().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let cycles = kill9_harness::cycles(20);
     let dir = tempfile::tempdir().unwrap();
     let mut acked = BTreeSet::new();
-    let mut rng = 0x1234_5678_9abc_def0u64;
+    let mut clock = KillClock::new(0x1234_5678_9abc_def0);
     let started = Instant::now();
-    for cycle in 0..cycles {
-        let mut child = Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "bank_child", "--nocapture", "--test-threads=1"])
-            .env(DIR_ENV, dir.path())
-            .env(ENGINE_ENV, engine)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (lines_tx, lines) = mpsc::channel();
-        let reader = thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if lines_tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        // The test harness prints its own lines first; wait for the child's.
-        let ready_by = Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(Instant::now() < ready_by, "cycle {cycle}: no READY line from the child");
-            let line = lines.recv_timeout(Duration::from_secs(30)).expect("child became ready");
-            // The harness may print "test bank_child ... " on the same line first.
-            if line.contains("READY ") {
-                break;
-            }
-            assert!(!line.contains("panicked"), "cycle {cycle}: child failed: {line}");
-        }
-        rng ^= rng << 13;
-        rng ^= rng >> 7;
-        rng ^= rng << 17;
-        thread::sleep(Duration::from_millis(20 + rng % 200));
-        child.kill().unwrap(); // SIGKILL
-        child.wait().unwrap();
-        reader.join().unwrap();
-        for line in lines.try_iter() {
-            if let Some(at) = line.find("ACK ") {
-                let seq = line[at + 4..].trim();
-                // A line cut by the kill has no complete number to trust.
-                if let Ok(seq) = seq.parse::<u64>() {
-                    acked.insert(seq);
-                }
-            }
-        }
+    for _ in 0..cycles {
+        let mut child = Child::spawn(
+            "bank_child",
+            &[(DIR_ENV, dir.path().as_os_str()), (ENGINE_ENV, std::ffi::OsStr::new(engine))],
+        );
+        child.wait_for("READY ", Duration::from_secs(30));
+        thread::sleep(clock.next_delay(Duration::from_millis(20), Duration::from_millis(200)));
+        acked.extend(numbers_after(&child.kill().0, "ACK "));
         verify(dir.path(), engine, &acked);
     }
     assert!(

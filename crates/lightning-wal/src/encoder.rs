@@ -129,6 +129,22 @@ impl Encoder {
         self.tail
     }
 
+    /// Encodes a `Synced` fragment with no record after it, if one is due: written when the
+    /// log closes cleanly, so that its end proves every record in it was fsynced (recovery
+    /// then treats damage anywhere in them as corruption, not as a torn tail). Rolls to a new
+    /// segment if it does not fit. Returns false if none was due.
+    pub(crate) fn push_closing_mark(&mut self) -> bool {
+        let Some(durable) = self.mark_due() else {
+            return false;
+        };
+        if self.room() < SYNCED_FRAGMENT_LEN as u64 {
+            self.roll(false, self.next_lsn);
+        }
+        self.emit(FragmentType::Synced, 0, self.next_lsn, &durable.to_le_bytes());
+        self.marked_lsn = durable;
+        true
+    }
+
     /// Encodes one record with LSN `next_lsn()`, split into fragments as space requires.
     /// REQUIRES: [`Encoder::start_record`] was the last call, with this payload's length.
     pub(crate) fn push_record(&mut self, flags: u8, payload: &[u8]) -> u64 {
@@ -190,6 +206,8 @@ impl Encoder {
             });
         }
         let chunk = self.chunks.last_mut().expect("a chunk was just ensured");
+        // One growth to the size needed, not a doubling chain copying a large record again.
+        chunk.bytes.reserve(FRAGMENT_HEADER_LEN + payload.len());
         let before = chunk.bytes.len();
         encode_fragment(&mut chunk.bytes, tail.segment, kind, flags, lsn, payload);
         let written = chunk.bytes.len() - before;

@@ -6,7 +6,8 @@
 //! A segment is a [`SegmentHeader`] followed by fragments. A fragment is a 24-byte header and
 //! `length` payload bytes; a record is one `Full` fragment or `First`, any `Middle`s, `Last`,
 //! possibly across segments. A sealed segment ends with an `End` fragment. Between records, a
-//! `Synced` fragment (version 2) records how far the log was fsynced before it was written.
+//! `Synced` fragment (version 2) records how far the log was fsynced before it was written; a
+//! cleanly closed log ends with one (version 3).
 
 use xxhash_rust::xxh3::{xxh3_64, xxh3_64_with_seed};
 
@@ -54,17 +55,22 @@ pub enum FormatVersion {
     V1 = 1,
     /// Adds the `Synced` fragment (issue #12): a gap in synced data is told from a torn tail.
     V2 = 2,
+    /// A log closed cleanly ends with a `Synced` fragment covering every record; a damaged
+    /// fragment followed by valid data is a torn tail unless a later `Synced` fragment proves
+    /// it was fsynced.
+    V3 = 3,
 }
 
 impl FormatVersion {
     /// The version new segments are written in.
-    pub const CURRENT: FormatVersion = FormatVersion::V2;
+    pub const CURRENT: FormatVersion = FormatVersion::V3;
 
     /// Decodes a version number; `None` if unknown.
     pub fn from_u16(value: u16) -> Option<FormatVersion> {
         match value {
             1 => Some(FormatVersion::V1),
             2 => Some(FormatVersion::V2),
+            3 => Some(FormatVersion::V3),
             _ => None,
         }
     }
@@ -100,8 +106,9 @@ pub enum FragmentType {
     Last = 4,
     /// Seals the segment: nothing follows in it. Its LSN is the next segment's `first_lsn`.
     End = 5,
-    /// Between records (version 2): its 8-byte payload is an LSN up to which every record was
-    /// durable (fsynced) before this fragment was written. Its LSN is the next record's.
+    /// Between records, or last in a cleanly closed log (version 2 and later): its 8-byte
+    /// payload is an LSN up to which every record was durable (fsynced) before this fragment
+    /// was written. Its LSN is the next record's.
     Synced = 6,
 }
 

@@ -325,6 +325,20 @@ impl Shared {
         }
     }
 
+    /// Writes and syncs everything encoded, records or not (the closing `Synced` fragment),
+    /// in a round of its own once no other round runs.
+    /// REQUIRES: `state` is the locked state.
+    pub(crate) fn write_out(&self, state: &mut MutexGuard<'_, State>) -> Result<()> {
+        // Bounded: rounds in progress end (or poison the log), then this one runs.
+        loop {
+            self.check_poisoned()?;
+            if !state.io_in_progress {
+                return self.lead_guarded(state, true);
+            }
+            self.round_done.wait(state);
+        }
+    }
+
     /// Before a syncing round, when the last round carried several committers, waits a
     /// moment for them to arrive, so that they share this fsync instead of splitting into two
     /// alternating halves (committers acknowledged by one round re-commit while the next is

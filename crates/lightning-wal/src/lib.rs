@@ -25,6 +25,7 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+mod barrier;
 mod encoder;
 mod error;
 pub mod format;
@@ -39,6 +40,7 @@ mod syncer;
 mod transform;
 mod wal;
 
+pub use barrier::WalBarrier;
 pub use error::{Error, Result};
 pub use group_commit::PREALLOCATE_BYTES;
 pub use lightning_core_storage::Lsn;

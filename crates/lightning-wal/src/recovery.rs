@@ -6,10 +6,12 @@
 //!   its predecessor), valid fragments in LSN order, and end with an `End` fragment;
 //! - in the last segment, the first slot that is not a valid fragment ends the log. It is a
 //!   *torn tail* (never acknowledged) if it is cut off by the end of the file, or is zeroed
-//!   space, or is damaged with no valid fragment after it; damage followed by a valid fragment
-//!   is mid-log corruption, and so is zeroed space followed by a `Synced` fragment proving that
-//!   the records it should hold were fsynced. A record left incomplete at the end of the log is
-//!   a torn tail too;
+//!   space or a damaged fragment that no later `Synced` fragment proves fsynced (whatever
+//!   follows: a crash may persist a later part of an unsynced write and not an earlier one);
+//!   it is mid-log corruption if a later `Synced` fragment proves the records it should hold
+//!   were fsynced (a cleanly closed log ends with one), or, in a version-1 segment (no such
+//!   fragments), if a damaged fragment is followed by a valid one. A record left incomplete at
+//!   the end of the log is a torn tail too;
 //! - a missing segment number, a header that does not continue its predecessor, or a valid
 //!   fragment out of sequence is mid-log corruption.
 
@@ -144,7 +146,7 @@ impl Scanner {
                 Walk::Sealed | Walk::Clean(_) => {}
                 Walk::Zeroed(offset) => {
                     if !reader.zero_from(offset)? {
-                        let gap_lsn = self.in_progress.map_or(self.next_lsn, |p| p.lsn);
+                        let gap_lsn = self.gap_lsn();
                         if let Some((at, synced)) = reader.sync_mark_after(offset, gap_lsn)? {
                             let what = format!(
                                 "zeroed space where record {gap_lsn} belongs, yet a write at \
@@ -159,13 +161,7 @@ impl Scanner {
                 }
                 Walk::Bad(offset, what, false) => return Ok(Some(mid(number, offset, what))),
                 Walk::Bad(offset, what, true) => {
-                    let min_lsn = self.in_progress.map_or(self.next_lsn, |p| p.lsn);
-                    return Ok(Some(match reader.valid_fragment_after(offset, min_lsn)? {
-                        Some(at) => {
-                            mid(number, offset, format!("{what}; a valid fragment follows at {at}"))
-                        }
-                        None => tail(number, offset, what),
-                    }));
+                    return damaged_then_data(&mut reader, number, offset, what, self.gap_lsn());
                 }
             }
             if let Some(progress) = self.in_progress {
@@ -175,6 +171,11 @@ impl Scanner {
             }
         }
         Ok(None)
+    }
+
+    /// The LSN of the record the slot where the log stopped belongs to.
+    fn gap_lsn(&self) -> u64 {
+        self.in_progress.map_or(self.next_lsn, |p| p.lsn)
     }
 
     /// Checks segment `number`'s header. REQUIRES: called once per segment, in order.
@@ -280,6 +281,45 @@ impl Scanner {
         }
         Ok(Walk::Bad(offset, "more fragments than the segment can hold".into(), false))
     }
+}
+
+/// Judges a damaged fragment at `offset` of the last segment `number`, where record `gap_lsn`
+/// belongs (rule 4 of `docs/format/wal.md`): with no valid fragment after it, a torn tail;
+/// with one, damage before the tail if a later `Synced` fragment proves the record was fsynced
+/// (or the segment is version 1, which has no such fragments to tell), else a torn tail too —
+/// a crash that persisted a later part of one unsynced write but not an earlier part (nothing
+/// in it was acknowledged as durable).
+fn damaged_then_data(
+    reader: &mut SegmentReader,
+    number: u64,
+    offset: u64,
+    what: String,
+    gap_lsn: u64,
+) -> Result<Option<Damage>> {
+    let Some(at) = reader.valid_fragment_after(offset, gap_lsn)? else {
+        return Ok(Some(tail(number, offset, what)));
+    };
+    if !reader.version()?.is_some_and(FormatVersion::has_sync_marks) {
+        return Ok(Some(mid(number, offset, format!("{what}; a valid fragment follows at {at}"))));
+    }
+    Ok(Some(match reader.sync_mark_after(offset, gap_lsn)? {
+        Some((mark, synced)) => mid(
+            number,
+            offset,
+            format!(
+                "{what} where record {gap_lsn} belongs, yet a write at offset {mark} records \
+                 every record up to {synced} as fsynced: synced data is damaged"
+            ),
+        ),
+        None => tail(
+            number,
+            offset,
+            format!(
+                "{what}; valid data follows at {at}, but nothing proves record {gap_lsn} was \
+                 fsynced (an unsynced write torn or reordered by a crash)"
+            ),
+        ),
+    }))
 }
 
 /// Applies the recovery mode: `Ok` if the log may open (after [`repair`]), else the error.

@@ -27,6 +27,25 @@ fn log_of(n: u64) -> (FaultFs, Vec<(u64, Vec<u8>)>) {
     (fs, records)
 }
 
+/// A log of `n` records of 100 bytes in 1 KiB segments left by a crash: written, never
+/// closed (so no closing `Synced` fragment proves its last records fsynced).
+fn crashed_log_of(n: u64) -> (FaultFs, Vec<(u64, Vec<u8>)>) {
+    let fs = FaultFs::new();
+    let wal = open(&fs, small(SIZE)).unwrap();
+    let mut records = Vec::new();
+    for i in 1..=n {
+        wal.append(&payload(i, 100), Durability::Eventual).unwrap();
+        records.push((i, payload(i, 100)));
+    }
+    drop(wal);
+    (fs, records)
+}
+
+/// The last fragment of a segment file that belongs to a record (not a `Synced` one).
+fn last_record_fragment(bytes: &[u8]) -> (u64, u8, u64) {
+    *fragments(bytes).iter().rfind(|f| f.1 != 6).expect("a record fragment")
+}
+
 /// (offset, type, lsn) of each fragment of a segment file, read per `docs/format/wal.md`
 /// (the preallocated zeros after the last one are not fragments).
 fn fragments(bytes: &[u8]) -> Vec<(u64, u8, u64)> {
@@ -112,12 +131,12 @@ fn a_missing_segment_is_corruption() {
     assert!(what.contains("segment 3 is missing"), "{what}");
 }
 
-/// A closed log of 20 records whose last record has a flipped byte; returns its location.
+/// A log of 20 records left by a crash whose last record has a flipped byte; returns its
+/// location. (In a closed log the closing `Synced` fragment proves it fsynced: corruption.)
 fn log_with_damaged_tail() -> (FaultFs, Vec<(u64, Vec<u8>)>, u64, u64) {
-    let (fs, records) = log_of(20);
+    let (fs, records) = crashed_log_of(20);
     let last = *segments(&fs).last().unwrap();
-    let frags = fragments(&fs.file_contents(&segment(last)).unwrap());
-    let (offset, _, lsn) = *frags.last().unwrap();
+    let (offset, _, lsn) = last_record_fragment(&fs.file_contents(&segment(last)).unwrap());
     assert_eq!(lsn, 20);
     assert!(fs.corrupt_byte(&segment(last), offset + 30, 0x08));
     (fs, records, last, offset)
@@ -145,8 +164,7 @@ fn a_torn_tail_is_handled_per_recovery_mode() {
     for cut in [1u64, 10, 23, 24, 60] {
         let (fs, records) = log_of(12);
         let last = *segments(&fs).last().unwrap();
-        let (offset, _, lsn) =
-            *fragments(&fs.file_contents(&segment(last)).unwrap()).last().unwrap();
+        let (offset, _, lsn) = last_record_fragment(&fs.file_contents(&segment(last)).unwrap());
         assert_eq!(lsn, 12);
         let file = fs.open(&segment(last), OpenMode::ReadWrite).unwrap();
         file.set_len(offset + 124 - cut).unwrap();

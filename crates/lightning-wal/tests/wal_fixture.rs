@@ -1,7 +1,9 @@
 //! The fixtures: segment files written by lightning-wal 0.1.0 (version 1, under
-//! `tests/fixtures/wal-v1/`) and by the build that introduced version 2 (`Synced` fragments,
-//! under `tests/fixtures/wal-v2/`) must open and replay with every later build; and while
-//! version 2 is the current format, the writer must still produce exactly the version-2 bytes.
+//! `tests/fixtures/wal-v1/`), by the build that introduced version 2 (`Synced` fragments,
+//! under `tests/fixtures/wal-v2/`) and by the one that introduced version 3 (a clean close
+//! ends the log with a `Synced` fragment, `tests/fixtures/wal-v3/`) must open and replay with
+//! every later build; and while version 3 is the current format, the writer must still
+//! produce exactly the version-3 bytes.
 //!
 //! To regenerate the current version's fixture after a deliberate change (which needs a new
 //! format version and a new fixture directory, keeping the old ones):
@@ -16,7 +18,7 @@ use lightning_core_storage::vfs::{FaultFs, OpenMode, Vfs};
 use lightning_wal::{Durability, Lsn, RecoveryMode, Wal};
 
 /// The format version the writer produces now.
-const CURRENT: u16 = 2;
+const CURRENT: u16 = 3;
 
 fn fixture_dir(version: u16) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/wal-v{version}"))
@@ -64,15 +66,25 @@ fn bless_current() {
         let files = write_log();
         let active = files.len() - 1;
         for (i, (name, mut bytes)) in files.into_iter().enumerate() {
-            // The active segment's preallocated zeros are space, not format (its last record
-            // ends in a non-zero byte). A sealed segment is kept whole: its End fragment may
-            // end in zero bytes.
-            while i == active && bytes.last() == Some(&0) {
-                bytes.pop();
+            // The active segment's preallocated zeros are space, not format: it is kept up
+            // to the end of its last fragment (the closing Synced fragment may end in zero
+            // bytes). A sealed segment is kept whole: its End fragment may end in zeros too.
+            if i == active {
+                bytes.truncate(end_of_fragments(&bytes));
             }
             std::fs::write(fixture_dir(CURRENT).join(name), bytes).unwrap();
         }
     }
+}
+
+/// Where the fragments of a segment file end (fragment types are never zero; the zeros of
+/// preallocated space follow).
+fn end_of_fragments(bytes: &[u8]) -> usize {
+    let mut at = 40;
+    while at + 24 <= bytes.len() && bytes[at + 12] != 0 {
+        at += 24 + u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+    }
+    at.min(bytes.len())
 }
 
 #[test]
@@ -81,9 +93,14 @@ fn the_version_1_fixture_still_opens_and_replays() {
 }
 
 #[test]
-fn the_version_2_fixture_opens_and_replays() {
-    bless_current();
+fn the_version_2_fixture_still_opens_and_replays() {
     opens_and_replays(2);
+}
+
+#[test]
+fn the_version_3_fixture_opens_and_replays() {
+    bless_current();
+    opens_and_replays(3);
 }
 
 fn opens_and_replays(version: u16) {

@@ -2,25 +2,26 @@
 //! acknowledged LSN on stdout; the parent kills it (SIGKILL) at random moments, reopens the
 //! log and checks that every reported record is there, intact, in a gap-free log.
 //!
-//! The child is this test binary itself, re-executed with [`CHILD_ENV`] set to the log
-//! directory and told to run only [`crash_child`] (this works the same under `cargo test` and
-//! `cargo nextest run`). Run without the variable, `crash_child` runs the child's workload
+//! The child is this test binary itself, re-executed (through the shared `kill9-harness`) with
+//! [`CHILD_ENV`] set to the log directory and told to run only [`crash_child`] (this works the
+//! same under `cargo test` and `cargo nextest run`). Run without the variable, `crash_child` runs the child's workload
 //! in-process for a bounded number of records and checks its report. The number of cycles is
-//! [`CYCLES_ENV`] (default 50), so `cargo xtask crash` can run thousands.
+//! `LIGHTNING_CRASH_CYCLES` (`kill9_harness::CYCLES_ENV`, default 50), so `cargo xtask crash` can run thousands.
 
 mod common;
 
 use std::{
     collections::BTreeMap,
-    io::{BufRead, BufReader, Write},
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex, mpsc},
+    ffi::OsStr,
+    io::Write,
+    path::Path,
+    sync::{Arc, Mutex},
     thread,
     time::{Duration, Instant},
 };
 
 use common::Rng;
+use kill9_harness::Child;
 use lightning_core_storage::vfs::StdFs;
 use lightning_wal::{Durability, Lsn, Wal, WalOptions};
 
@@ -28,8 +29,6 @@ use lightning_wal::{Durability, Lsn, Wal, WalOptions};
 const CHILD_ENV: &str = "LIGHTNING_WAL_CRASH_CHILD_DIR";
 /// The child's seed (the cycle number), so payloads differ from cycle to cycle.
 const SEED_ENV: &str = "LIGHTNING_WAL_CRASH_CHILD_SEED";
-/// How many kill cycles the parent runs.
-const CYCLES_ENV: &str = "LIGHTNING_CRASH_CYCLES";
 /// A child left alone stops by itself after this long.
 const CHILD_LIFETIME: Duration = Duration::from_secs(30);
 
@@ -157,66 +156,9 @@ impl Write for SharedBuf {
     }
 }
 
-/// Kills the child if the parent panics, so no child outlives a failed test.
-struct KillOnDrop(Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Spawns the child; the receiver gets each line of its output as it comes, the join handle
-/// returns all of it once the child is dead.
-fn spawn_child(
-    dir: &Path,
-    seed: u64,
-) -> (KillOnDrop, mpsc::Receiver<String>, thread::JoinHandle<String>) {
-    let exe: PathBuf = std::env::current_exe().unwrap();
-    let mut child = Command::new(exe)
-        .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir)
-        .env(SEED_ENV, seed.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the child");
-    let stdout = child.stdout.take().unwrap();
-    let (lines_tx, lines_rx) = mpsc::channel();
-    let reader = thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut all = String::new();
-        let mut line = String::new();
-        // Bounded by the child's output, which ends when it dies.
-        while reader.read_line(&mut line).unwrap_or(0) > 0 {
-            let _ = lines_tx.send(line.clone());
-            all.push_str(&line);
-            line.clear();
-        }
-        all
-    });
-    (KillOnDrop(child), lines_rx, reader)
-}
-
-/// Waits for a line of the child's output containing `marker`.
-fn wait_for_line(lines: &mpsc::Receiver<String>, marker: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    // Bounded by the deadline.
-    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-        match lines.recv_timeout(left) {
-            Ok(line) if line.contains(marker) => return,
-            Ok(_) => {}
-            Err(e) => panic!("the child never printed {marker}: {e}"),
-        }
-    }
-    panic!("the child never printed {marker}");
-}
-
 #[test]
 fn kill_9_at_random_moments_loses_no_acknowledged_record() {
-    let cycles: u64 = std::env::var(CYCLES_ENV).ok().and_then(|s| s.parse().ok()).unwrap_or(50);
+    let cycles = kill9_harness::cycles(50);
     let temp = tempfile::tempdir().unwrap();
     let dir = temp.path().join("wal");
     let mut acked: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
@@ -224,18 +166,19 @@ fn kill_9_at_random_moments_loses_no_acknowledged_record() {
     let mut floor = 1;
     let mut killed_mid_work = 0;
     for cycle in 1..=cycles {
-        let (mut child, lines, reader) = spawn_child(&dir, cycle);
+        let seed = cycle.to_string();
+        let env = [(CHILD_ENV, dir.as_os_str()), (SEED_ENV, OsStr::new(&seed))];
+        let mut child = Child::spawn("crash_child", &env);
         if cycle % 5 == 0 {
             // Early: while the child starts, opens and repairs the log.
             thread::sleep(Duration::from_millis(rng.below(15)));
         } else {
-            wait_for_line(&lines, "ACK");
+            child.wait_for("ACK", Duration::from_secs(30));
             thread::sleep(Duration::from_millis(rng.below(30)));
         }
-        child.0.kill().expect("SIGKILL");
-        let status = child.0.wait().unwrap();
+        let (lines, status) = child.kill(); // SIGKILL
         assert!(!status.success(), "cycle {cycle}: the child was killed, it did not finish");
-        let output = reader.join().unwrap();
+        let output: String = lines.iter().map(|line| format!("{line}\n")).collect();
         let acks = parse_acks(&output);
         if !acks.is_empty() {
             killed_mid_work += 1;

@@ -24,6 +24,13 @@
 //!   batches above it may or may not be (the log replays them). An engine that can fall back to
 //!   an older durable state at open reports its LSN as [`DurableState::log_floor`]; the log may
 //!   be truncated only below the minimum log floor of all engines.
+//! - **The log first.** An engine that makes batches durable on its own (a background
+//!   checkpoint or flush, not only when [`StorageEngine::checkpoint`] is called) calls the
+//!   [`LogBarrier`] the layer above installed ([`StorageEngine::set_log_barrier`]) before its
+//!   durable LSN passes a record: so the log holds every record the engine claims, even one
+//!   appended without durability (`Durability::None`). Otherwise a crash that loses the log's
+//!   unsynced tail leaves the engine ahead of the log, and a later fall back to the engine's
+//!   older durable state replays a log without those records (a hole).
 //! - **Garbage.** [`StorageEngine::collect_garbage`] may drop any version that no read at or
 //!   above the horizon timestamp can see. Reads below the horizon are no longer answered
 //!   exactly; the transaction layer never issues them.
@@ -42,7 +49,20 @@ pub use types::{
     EntryRef, KeyRange, Version, VersionedEntry, Visitor, WriteOp, prefix_successor,
 };
 
+use std::sync::Arc;
+
 use crate::{Lsn, Result, Timestamp};
+
+/// The hook an engine calls before its durable LSN moves past a log record (see "The log
+/// first" in the module docs): the transaction layer installs one that syncs its write-ahead
+/// log.
+pub trait LogBarrier: Send + Sync + std::fmt::Debug {
+    /// Returns once every log record up to `lsn` is durable in the log (written and synced).
+    ///
+    /// # Errors
+    /// The log's failure (it is then poisoned); the engine must not make `lsn` durable.
+    fn make_durable(&self, lsn: Lsn) -> Result<()>;
+}
 
 /// A storage engine: versioned, ordered byte keys with atomic batches and its own durability.
 ///
@@ -100,6 +120,15 @@ pub trait StorageEngine: Send + Sync + 'static {
 
     /// Makes everything applied so far durable and returns the new durable state.
     fn checkpoint(&self) -> Result<DurableState>;
+
+    /// Installs the [`LogBarrier`] this engine calls before its durable LSN passes a log
+    /// record. The layer above installs it once, before it applies anything, and makes the log
+    /// durable itself before it calls [`StorageEngine::checkpoint`]. The default ignores it:
+    /// right for an engine that makes batches durable only in `checkpoint`; an engine that
+    /// checkpoints or flushes in the background must keep it and call it first.
+    fn set_log_barrier(&self, barrier: Arc<dyn LogBarrier>) {
+        let _ = barrier;
+    }
 
     /// Drops versions that no read at or above `horizon` can see; returns how many it dropped.
     fn collect_garbage(&self, horizon: Timestamp) -> Result<u64>;

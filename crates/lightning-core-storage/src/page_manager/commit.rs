@@ -88,6 +88,7 @@ impl PageManager {
             free_count: plan.free.len() as u64,
             free_list_pages: plan.list_pages.len() as u64,
             held_count: plan.held.len() as u64,
+            holds_older: true,
             user: user.to_vec(),
         };
         Prepared { plan, meta, slot: 1 - state.active_slot }

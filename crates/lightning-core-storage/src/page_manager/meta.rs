@@ -70,6 +70,11 @@ pub struct Meta {
     /// Number of held page ids stored in the chain after the free ones: pages this commit
     /// freed, which the older meta slot still references (reusable after the next commit).
     pub held_count: u64,
+    /// This commit kept the pages the older meta slot references (version 2, which holds
+    /// them). A version-1 commit made them free at once, so after it the older slot may point
+    /// at reused pages and is not a state to fall back to. Not stored: every commit writes
+    /// version 2.
+    pub holds_older: bool,
     /// The owner's bytes.
     pub user: Vec<u8>,
 }
@@ -123,6 +128,7 @@ impl Meta {
             free_count: u64_at(FREE_COUNT),
             free_list_pages: u64_at(FREE_PAGES),
             held_count,
+            holds_older: version == META_VERSION,
             user: body[user_at..user_at + user_len].to_vec(),
         })
     }
@@ -142,6 +148,7 @@ mod tests {
             free_count: 5,
             free_list_pages: 1,
             held_count: 3,
+            holds_older: true,
             user: b"owner".to_vec(),
         }
     }
@@ -159,7 +166,7 @@ mod tests {
         // Version 1: the owner's length right after the free-list page count.
         let format = PageFormat::plain(PageSize::DEFAULT);
         let mut page = format.new_page(PageType::META, PageId(0));
-        let expected = Meta { held_count: 0, ..sample() };
+        let expected = Meta { held_count: 0, holds_older: false, ..sample() };
         expected.encode(&mut page);
         let body = page.body_mut();
         body[VERSION..GENERATION].copy_from_slice(&META_VERSION_1.to_le_bytes());

@@ -171,6 +171,8 @@ impl PageManager {
 
     /// The owner's bytes of the older meta slot, if it is valid: the commit open would fall
     /// back to if the newest meta page were damaged. Everything it references is intact.
+    /// `None` also when the newest slot is a meta-version-1 commit, which held nothing for the
+    /// older slot (its pages may have been reused), until the next commit.
     pub fn older_user_meta(&self) -> Option<Vec<u8>> {
         self.inner.state.lock().older.as_ref().map(|meta| meta.user.clone())
     }

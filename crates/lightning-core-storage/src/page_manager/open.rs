@@ -36,6 +36,7 @@ pub(super) fn create(vfs: &dyn Vfs, path: &Path, format: PageFormat) -> Result<P
         free_count: 0,
         free_list_pages: 0,
         held_count: 0,
+        holds_older: true,
         user: Vec::new(),
     };
     let older = Meta { generation: 0, ..meta.clone() };
@@ -142,6 +143,21 @@ fn read_best_meta(file: &FileHandle, format: &PageFormat, name: &str) -> Result<
         ));
     };
     let older = valid.next().map(|(_, older)| older).filter(|o| o.generation < meta.generation);
+    // A version-1 commit did not hold the pages its older slot references: they may have been
+    // reused since, so that slot is no state to fall back to (its owner must not rely on it).
+    let older = match older {
+        Some(older) if !meta.holds_older => {
+            tracing::info!(
+                file = name,
+                generation = meta.generation,
+                older_generation = older.generation,
+                "the newest meta slot is meta version 1 (no held pages): the older slot is \
+                 not recoverable until the next commit"
+            );
+            None
+        }
+        older => older,
+    };
     Ok(BestMeta { slot, meta, older, rejected: errors })
 }
 
