@@ -82,12 +82,14 @@ fn garbage_collection_compacts_away_versions_no_read_at_the_horizon_sees() {
         }
     }
     let dropped = engine.collect_garbage(Timestamp(40)).expect("gc");
-    assert_eq!(dropped, 39, "every version below the one visible at 40 is gone");
+    assert!(dropped >= 1, "collect_garbage reports what it dropped");
     let value = |at: u64| engine.get(b"hot", Timestamp(at)).expect("get").and_then(|v| v.value);
     assert_eq!(value(40), Some(b"v40".to_vec()), "the version visible at the horizon stays");
     assert_eq!(value(45), Some(b"v45".to_vec()), "newer versions stay");
     assert_eq!(engine.stats().expect("stats").versions, 11);
-    assert!(stat(&engine, "versions_dropped") >= 39);
+    // A background compaction may have taken part once the horizon was raised; together they
+    // dropped every version below the one visible at 40.
+    assert_eq!(stat(&engine, "versions_dropped"), 39);
     let report = engine.check().expect("check");
     assert!(report.is_clean(), "{:?}", report.problems);
 }
@@ -148,6 +150,7 @@ fn open_rewrites_a_long_manifest_log_so_the_next_replay_is_short() {
         put(&engine, b"k", b"v", at);
         engine.flush().expect("flush"); // one edit each
     }
+    engine.compact_range(None, None).expect("compact"); // no background work left pending
     drop(engine);
     let before = manifests();
     assert_eq!(before.len(), 1, "{before:?}");
@@ -179,7 +182,9 @@ fn a_gc_step_past_the_last_levels_tombstones_has_them_compacted_away() {
     engine.apply(&batch, Timestamp(200), Lsn(200)).expect("delete");
     engine.compact_range(None, None).expect("compact"); // horizon 0: the tombstones stay
     assert_eq!(engine.stats().expect("stats").versions, 150);
-    assert_eq!(engine.collect_garbage_step(Timestamp(300)).expect("gc step"), 0, "work is queued");
+    // The step queues the work; what the background pass drops is reported by this or a later
+    // step.
+    let mut reported = engine.collect_garbage_step(Timestamp(300)).expect("gc step");
     // The background compaction drops the 50 tombstones and the 50 versions they hide.
     while engine.stats().expect("stats").versions > 50 {
         std::thread::yield_now();
@@ -187,6 +192,6 @@ fn a_gc_step_past_the_last_levels_tombstones_has_them_compacted_away() {
     assert_eq!(engine.stats().expect("stats").versions, 50);
     assert_eq!(engine.get(b"k000", Timestamp::MAX).expect("get"), None, "deleted reads absent");
     assert!(engine.get(b"k099", Timestamp::MAX).expect("get").is_some());
-    let reported: u64 = (0..5).map(|_| engine.collect_garbage_step(Timestamp(300)).unwrap()).sum();
-    assert_eq!(reported, 100, "later steps report what the background pass dropped");
+    reported += (0..5).map(|_| engine.collect_garbage_step(Timestamp(300)).unwrap()).sum::<u64>();
+    assert_eq!(reported, 100, "the steps report what the background pass dropped");
 }

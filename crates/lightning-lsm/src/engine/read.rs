@@ -2,9 +2,10 @@
 //! source.
 //!
 //! A read clones the current super version and holds no engine lock while it walks tables.
-//! Memtable entries are read under the apply gate (for reading) so a batch being applied is
-//! seen all or nothing; scans take it for one bounded step at a time ([`STEP_BUDGET`] versions
-//! examined) and never while a `scan_with` visitor runs.
+//! The active memtable (the only one taking inserts) is read under the apply gate (for
+//! reading) so a batch being applied is seen all or nothing; scans that merge it take the gate
+//! for one bounded step at a time ([`STEP_BUDGET`] versions examined) and never while a
+//! `scan_with` visitor runs; scans of immutable sources take no lock at all.
 
 use std::{ops::ControlFlow, sync::Arc};
 
@@ -28,11 +29,15 @@ impl Shared {
     pub(crate) fn get(&self, key: &[u8], read_ts: Timestamp) -> Result<Option<Version>> {
         let sv = self.current();
         {
+            // Only the active memtable takes inserts: the gate is for it alone.
             let _gate = self.apply_gate.read();
-            for memtable in sv.memtables() {
-                if let Some(found) = memtable.get(key, read_ts) {
-                    return Ok(Some(found));
-                }
+            if let Some(found) = sv.active.get(key, read_ts) {
+                return Ok(Some(found));
+            }
+        }
+        for memtable in &sv.immutables {
+            if let Some(found) = memtable.get(key, read_ts) {
+                return Ok(Some(found));
             }
         }
         get_from_levels(&sv, key, read_ts)
@@ -61,6 +66,8 @@ struct Scan {
     /// Keeps the snapshot's memtables and tables alive.
     _sv: Arc<SuperVersion>,
     visible: VisibleIter<MergingIter>,
+    /// The merge reads the active memtable (which takes inserts): steps take the gate.
+    needs_gate: bool,
 }
 
 impl Scan {
@@ -72,10 +79,14 @@ impl Scan {
     ) -> Result<Scan> {
         let sv = shared.current();
         let merged = sv.merged()?;
+        // An active memtable empty now is left out of the merge (`SuperVersion::merged`), so
+        // inserts into it later are not seen at all, never half a batch.
+        let needs_gate = !sv.active.is_empty();
         Ok(Scan {
             shared: Arc::clone(shared),
             _sv: sv,
             visible: VisibleIter::new(merged, range, read_ts, dir),
+            needs_gate,
         })
     }
 
@@ -83,7 +94,7 @@ impl Scan {
     fn next_entry(&mut self) -> Result<Option<VersionedEntry>> {
         loop {
             let step = {
-                let _gate = self.shared.apply_gate.read();
+                let _gate = self.needs_gate.then(|| self.shared.apply_gate.read());
                 self.visible.step(&mut STEP_BUDGET.clone())?
             };
             match step {
@@ -96,7 +107,7 @@ impl Scan {
 
     /// Up to `max` entries into `out`, within one hold of the gate; false once the range ends.
     fn fill(&mut self, out: &mut Vec<VersionedEntry>, max: usize) -> Result<bool> {
-        let _gate = self.shared.apply_gate.read();
+        let _gate = self.needs_gate.then(|| self.shared.apply_gate.read());
         let mut budget = STEP_BUDGET;
         while out.len() < max && budget > 0 {
             match self.visible.step(&mut budget)? {
