@@ -101,3 +101,53 @@ fn none_commit_checkpointed_before_it_is_logged_leaves_no_hole_after_a_fallback(
         assert_eq!(got(&key), Some(format!("value of {key}").into_bytes()), "{key}: a hole");
     }
 }
+
+/// The LSM's twin: its background flush made `Durability::None` commits durable in the
+/// manifest while their log records were still buffered, so after a power cut the engine held
+/// records the log had lost. The flush now syncs the log up to its LSN first.
+#[test]
+fn none_commit_flushed_by_the_lsm_before_it_is_logged_is_in_the_log_first() {
+    use lightning_lsm::{LsmEngine, LsmOptions};
+
+    let fs = FaultFs::new();
+    fs.create_dir_all(Path::new("/db")).unwrap();
+    fs.sync_dir(Path::new("/")).unwrap();
+    let open_lsm = |fs: &FaultFs| {
+        let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
+        // Memtables of a few hundred bytes: a handful of commits fills one and the background
+        // flush writes it out.
+        let options = LsmOptions { memtable_bytes: 512, ..LsmOptions::tiny() };
+        let engine = LsmEngine::open(Arc::clone(&vfs), Path::new("/db/lsm"), options).unwrap();
+        let wal_options = WalOptions { sync_interval_ms: 600_000, ..WalOptions::default() };
+        let wal = Wal::open(vfs, Path::new("/db/wal"), wal_options).unwrap();
+        TxnStore::open(Arc::new(engine), wal, TxnOptions::default()).unwrap().0
+    };
+    let store = open_lsm(&fs);
+    put(&store, "base", Durability::Immediate);
+    for k in 0..40 {
+        put(&store, &format!("none{k:02}"), Durability::None);
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.engine().durable_state().lsn < Lsn(10) {
+        assert!(Instant::now() < deadline, "the background flush never ran");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let engine_durable = store.engine().durable_state().lsn;
+    assert!(
+        store.wal().durable_lsn() >= engine_durable,
+        "the engine is durable up to {engine_durable:?} but the log only up to {:?}",
+        store.wal().durable_lsn()
+    );
+    drop(store);
+    fs.power_cut(PowerCut::DropUnsynced);
+    let store = open_lsm(&fs);
+    let flushed = engine_durable.0 - 1; // LSN 1 is "base"
+    for k in 0..flushed {
+        let key = format!("none{k:02}");
+        assert_eq!(
+            store.get(key.as_bytes()).unwrap(),
+            Some(format!("value of {key}").into_bytes()),
+            "{key} was durable in the engine"
+        );
+    }
+}

@@ -62,6 +62,14 @@ impl Shared {
         let previous = *self.durable.lock();
         let lsn = self.flushed_lsn(memtable, previous.lsn);
         let max_commit_ts = previous.max_commit_ts.max(memtable.max_ts());
+        if lsn > previous.lsn {
+            // The log first: the manifest must not claim LSNs the log could still lose (a
+            // `Durability::None` commit's record may be buffered in memory only).
+            let barrier = self.log_barrier.lock().clone();
+            if let Some(barrier) = barrier {
+                barrier.make_durable(lsn)?;
+            }
+        }
         let mut edit = VersionEdit::new();
         edit.next_file_number = Some(self.next_file_number.load(Ordering::Relaxed));
         edit.durable_lsn = Some(lsn);

@@ -42,7 +42,7 @@ use lightning_core_storage::{
     Lsn, Poison, Result, Timestamp,
     engine::{
         CheckReport, Direction, DurableState, EngineBatch, EngineIter, EngineStats, KeyRange,
-        StorageEngine, Version, Visitor,
+        LogBarrier, StorageEngine, Version, Visitor,
     },
     vfs::Vfs,
 };
@@ -96,6 +96,8 @@ pub(crate) struct Shared {
     /// Tables no longer in the current version, deleted once no snapshot holds them.
     pub(crate) obsolete: Mutex<Vec<Arc<Table>>>,
     pub(crate) counters: Counters,
+    /// The log's barrier, called before a flush makes LSNs durable (the log first).
+    pub(crate) log_barrier: Mutex<Option<Arc<dyn LogBarrier>>>,
 }
 
 impl Shared {
@@ -233,5 +235,9 @@ impl StorageEngine for LsmEngine {
 
     fn check(&self) -> Result<CheckReport> {
         self.shared.check()
+    }
+
+    fn set_log_barrier(&self, barrier: Arc<dyn LogBarrier>) {
+        *self.shared.log_barrier.lock() = Some(barrier);
     }
 }

@@ -103,6 +103,7 @@ impl LsmEngine {
             busy: Mutex::new(HashSet::new()),
             obsolete: Mutex::new(Vec::new()),
             counters: Counters::default(),
+            log_barrier: Mutex::new(None),
         });
         let workers = worker::spawn(&shared)?;
         shared.signal.work();
