@@ -53,13 +53,25 @@ fn overwrites_are_not_double_counted_in_write_set_bytes() {
 /// A write the engine refuses deterministically (a key over the B+Tree's limit) is logged
 /// before `apply` refuses it: the store is poisoned by a caller mistake, and on reopen
 /// recovery replays the same record, the engine refuses it again, and the store cannot open.
+///
+/// The LSM stores key and value of an entry in one table block, so its flush refuses what no
+/// block can hold; it declares a key limit (64 KiB) so the store refuses such writes first.
 #[test]
 fn an_engine_rejected_write_is_refused_before_logging() {
-    let mut harness = Harness::new(EngineKind::BTree);
+    for (kind, key_len) in [(EngineKind::BTree, 8 * 1024), (EngineKind::Lsm, (64 << 10) + 1)] {
+        refused_before_logging(kind, key_len);
+    }
+}
+
+fn refused_before_logging(kind: EngineKind, key_len: usize) {
+    let mut harness = Harness::new(kind);
     let store = harness.open();
     let mut batch = EngineBatch::new();
-    batch.put(vec![b'k'; 8 * 1024], b"v".to_vec());
-    let err = store.write(batch, Durability::Immediate).unwrap_err();
+    batch.put(vec![b'k'; key_len], b"v".to_vec());
+    let err = match store.write(batch, Durability::Immediate) {
+        Ok(_) => panic!("{kind:?}: a {key_len}-byte key was accepted"),
+        Err(err) => err,
+    };
     let poisoned = store.poisoned();
     let mut ok = EngineBatch::new();
     ok.put(b"fine".to_vec(), b"v".to_vec());
@@ -70,7 +82,7 @@ fn an_engine_rejected_write_is_refused_before_logging() {
     }));
     assert!(
         poisoned.is_none() && later.is_ok() && reopened.is_ok(),
-        "an oversized key ({err}) poisoned the store ({poisoned:?}; next write: {later:?}) and \
+        "{kind:?}: an oversized key ({err}) poisoned the store ({poisoned:?}; next write: {later:?}) and \
          recovery {} afterwards",
         if reopened.is_ok() { "succeeded" } else { "FAILED (database cannot be opened)" }
     );

@@ -57,6 +57,11 @@ use crate::{
 use state::SuperVersion;
 use worker::Signal;
 
+/// The longest key the engine accepts: a table entry holds key and value together in one block
+/// of at most [`crate::sstable::MAX_ENTRY_BYTES`], so the value may take the rest. A write the
+/// flush would refuse must be refused before it is logged (see `StorageEngine::max_key_len`).
+pub const MAX_KEY_LEN: usize = 64 << 10;
+
 /// Counters of the engine's work, for stats.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
@@ -235,6 +240,14 @@ impl StorageEngine for LsmEngine {
 
     fn check(&self) -> Result<CheckReport> {
         self.shared.check()
+    }
+
+    fn max_key_len(&self) -> usize {
+        MAX_KEY_LEN
+    }
+
+    fn max_value_len(&self) -> usize {
+        crate::sstable::MAX_ENTRY_BYTES - MAX_KEY_LEN
     }
 
     fn set_log_barrier(&self, barrier: Arc<dyn LogBarrier>) {

@@ -32,7 +32,7 @@ pub use format::{BlockHandle, FormatVersion};
 pub use properties::TableProperties;
 pub use table::{BlockCache, Table};
 pub use table_iter::TableIter;
-pub use writer::TableWriter;
+pub use writer::{MAX_ENTRY_BYTES, TableWriter};
 
 pub use crate::filter::FilterCounters;
 

@@ -22,6 +22,9 @@ const WRITE_BUFFER_BYTES: usize = 256 * 1024;
 /// Room kept in a block for an entry's lengths, kind and timestamp beside its key and value.
 const ENTRY_OVERHEAD_BYTES: usize = 64;
 
+/// The most bytes of key plus value one entry may hold ([`TableWriter::add`] refuses more).
+pub const MAX_ENTRY_BYTES: usize = MAX_UNCOMPRESSED_LEN - ENTRY_OVERHEAD_BYTES;
+
 /// Writes one table. Entries must come in strictly increasing internal-key order.
 #[derive(Debug)]
 pub struct TableWriter {
@@ -110,7 +113,7 @@ impl TableWriter {
     pub fn add(&mut self, key: &[u8], ts: Timestamp, value: Option<&[u8]>) -> Result<()> {
         self.refuse_if_failed()?;
         let value_len = value.map_or(0, <[u8]>::len);
-        if key.len().saturating_add(value_len) > MAX_UNCOMPRESSED_LEN - ENTRY_OVERHEAD_BYTES {
+        if key.len().saturating_add(value_len) > MAX_ENTRY_BYTES {
             return Err(Error::InvalidInput(format!(
                 "an entry of {} key and {value_len} value bytes does not fit in a block",
                 key.len()
