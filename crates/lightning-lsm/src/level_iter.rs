@@ -10,18 +10,22 @@ use crate::{
     sstable::{Table, TableIter},
 };
 
+/// A level's tables with their open files, sorted by smallest key.
+pub type LevelRun = Arc<[(Arc<TableMeta>, Arc<Table>)]>;
+
 /// A cursor over a sorted, non-overlapping run of tables.
 #[derive(Debug)]
 pub struct LevelIter {
-    tables: Vec<(Arc<TableMeta>, Arc<Table>)>,
+    tables: LevelRun,
     /// The table the cursor is in, and its cursor.
     current: Option<(usize, TableIter)>,
 }
 
 impl LevelIter {
-    /// A cursor over `tables` (sorted by smallest key, non-overlapping).
-    pub fn new(tables: Vec<(Arc<TableMeta>, Arc<Table>)>) -> Self {
-        LevelIter { tables, current: None }
+    /// A cursor over `tables` (sorted by smallest key, non-overlapping). A run shared as an
+    /// [`LevelRun`] is not copied: scans of one snapshot share it.
+    pub fn new(tables: impl Into<LevelRun>) -> Self {
+        LevelIter { tables: tables.into(), current: None }
     }
 
     fn open(&mut self, index: usize) -> &mut TableIter {

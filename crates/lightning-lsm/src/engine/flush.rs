@@ -153,6 +153,7 @@ impl Shared {
             immutables,
             version,
             tables: Arc::new(tables),
+            level_runs: std::sync::OnceLock::new(),
         });
         drop(state);
         self.obsolete.lock().extend(removed);

@@ -83,6 +83,7 @@ impl LsmEngine {
             immutables: Vec::new(),
             version: Arc::new(state.version.clone()),
             tables: Arc::new(tables),
+            level_runs: std::sync::OnceLock::new(),
         };
         let shared = Arc::new(Shared {
             vfs,

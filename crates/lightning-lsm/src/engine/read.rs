@@ -20,8 +20,13 @@ use crate::merge::{MergingIter, Step, VisibleIter};
 /// Versions a scan examines per hold of the apply gate.
 pub(crate) const STEP_BUDGET: usize = 256;
 
-/// Entries a `scan_with` copies per hold before lending them to the visitor.
-const LEND_BATCH: usize = 64;
+/// Entries a `scan_with` copies under its first hold of the gate before lending them; each
+/// later hold copies twice as many, up to [`MAX_LEND_BATCH`]: a short range (seek + 10) copies
+/// little more than it lends, a long one takes the gate rarely.
+const FIRST_LEND_BATCH: usize = 4;
+
+/// The most entries a `scan_with` copies per hold of the gate.
+const MAX_LEND_BATCH: usize = 64;
 
 impl Shared {
     /// The newest version of `key` at or below `read_ts`: memtables newest first, then L0
@@ -157,10 +162,20 @@ pub(crate) fn scan_with(
     visit: &mut Visitor<'_>,
 ) -> Result<()> {
     let mut scan = Scan::new(shared, range.clone(), read_ts, direction)?;
-    let mut batch = Vec::with_capacity(LEND_BATCH);
+    if !scan.needs_gate {
+        // Only immutable sources: no lock is held at all, so each entry is lent as it is found.
+        while let Some(entry) = scan.next_entry()? {
+            if visit(entry.as_ref()) == ControlFlow::Break(()) {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let mut batch = Vec::with_capacity(FIRST_LEND_BATCH);
+    let mut batch_len = FIRST_LEND_BATCH;
     loop {
         batch.clear();
-        let more = scan.fill(&mut batch, LEND_BATCH)?;
+        let more = scan.fill(&mut batch, batch_len)?;
         for entry in &batch {
             if visit(entry.as_ref()) == ControlFlow::Break(()) {
                 return Ok(());
@@ -169,5 +184,6 @@ pub(crate) fn scan_with(
         if !more {
             return Ok(());
         }
+        batch_len = (batch_len * 2).min(MAX_LEND_BATCH);
     }
 }

@@ -5,13 +5,16 @@
 //! new one, and the tables a reader's snapshot names stay open (and their files on disk,
 //! see [`super::Shared::delete_obsolete`]) until the last snapshot naming them is dropped.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+};
 
 use lightning_core_storage::{Error, Result};
 
 use crate::{
     InternalIter,
-    level_iter::LevelIter,
+    level_iter::{LevelIter, LevelRun},
     memtable::{Memtable, MemtableIter},
     merge::MergingIter,
     sstable::Table,
@@ -29,6 +32,9 @@ pub(crate) struct SuperVersion {
     pub(crate) version: Arc<Version>,
     /// Every table of `version`, open, by file number.
     pub(crate) tables: Arc<HashMap<u64, Arc<Table>>>,
+    /// Each level below L0 as a run of open tables, built by the first scan of this view and
+    /// shared by every later one (a short scan must not cost a walk of every table).
+    pub(crate) level_runs: OnceLock<Vec<LevelRun>>,
 }
 
 impl SuperVersion {
@@ -45,6 +51,26 @@ impl SuperVersion {
                 crate::TableMeta::file_name(file_number),
             )
         })
+    }
+
+    /// The runs of every level (L0's empty: its tables may overlap and are merged one by one).
+    fn level_runs(&self) -> Result<&Vec<LevelRun>> {
+        if let Some(runs) = self.level_runs.get() {
+            return Ok(runs);
+        }
+        let mut runs = Vec::with_capacity(self.version.levels().len());
+        for (level, tables) in self.version.levels().iter().enumerate() {
+            let run: Vec<_> = if level == 0 {
+                Vec::new()
+            } else {
+                tables
+                    .iter()
+                    .map(|meta| Ok((Arc::clone(meta), Arc::clone(self.table(meta.file_number)?))))
+                    .collect::<Result<_>>()?
+            };
+            runs.push(LevelRun::from(run));
+        }
+        Ok(self.level_runs.get_or_init(|| runs))
     }
 
     /// A merge of every source, newest first: memtables, L0 tables one by one, then one
@@ -65,11 +91,7 @@ impl SuperVersion {
                     children.push(Box::new(self.table(meta.file_number)?.iter()));
                 }
             } else {
-                let run = tables
-                    .iter()
-                    .map(|meta| Ok((Arc::clone(meta), Arc::clone(self.table(meta.file_number)?))))
-                    .collect::<Result<Vec<_>>>()?;
-                children.push(Box::new(LevelIter::new(run)));
+                children.push(Box::new(LevelIter::new(Arc::clone(&self.level_runs()?[level]))));
             }
         }
         Ok(MergingIter::new(children))

@@ -100,6 +100,8 @@ impl Shared {
             immutables,
             version: Arc::clone(&state.version),
             tables: Arc::clone(&state.tables),
+            // The levels did not change: the runs built for them stay valid.
+            level_runs: state.level_runs.clone(),
         });
     }
 
