@@ -1,15 +1,21 @@
 //! Independent review of the LSM engine (issue #13): each test shows one bug found in the
 //! engine's flush, compaction or read paths, named after it.
 
+mod common;
+
 use std::{
     path::Path,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use lightning_core_storage::{
     Lsn, Result, Timestamp,
-    engine::{EngineBatch, StorageEngine},
+    engine::{Direction, EngineBatch, KeyRange, StorageEngine, VersionedEntry},
+    rng::SplitMix64,
     vfs::{FaultFs, FileHandle, OpenMode, Vfs, VfsLock},
 };
 use lightning_lsm::{LsmEngine, LsmOptions, compaction::pick::CompactionOptions};
@@ -164,6 +170,115 @@ fn a_last_level_rewrite_does_not_overlap_a_table_moved_into_a_gap_meanwhile() {
         assert_eq!(found.commit_ts, Timestamp(ts));
     }
     put(&engine, b"after", b"4", 4);
+    let check = engine.check().expect("check");
+    assert!(check.is_clean(), "{:?}", check.problems);
+}
+
+/// Not a known bug: a concurrent run (one writer, a reader checking gets and scans both ways
+/// against the model, GC steps and full GCs, tiny memtables so flushes and compactions race)
+/// that must see exactly the model's versions at every read timestamp at or above the horizon.
+#[test]
+fn concurrent_writes_reads_flushes_compactions_and_gc_agree_with_the_model() {
+    let fs = FaultFs::new();
+    let options = LsmOptions {
+        memtable_bytes: 4 << 10,
+        compaction_threads: 2,
+        compaction: CompactionOptions {
+            l0_trigger: 2,
+            target_file_size: 4 << 10,
+            base_level_bytes: 16 << 10,
+            num_levels: 4,
+            ..LsmOptions::tiny().compaction
+        },
+        ..LsmOptions::tiny()
+    };
+    let engine = Arc::new(common::open(&fs, &options).expect("open"));
+    let model = Arc::new(Mutex::new(common::Model::default()));
+    let published = Arc::new(AtomicU64::new(0));
+    let horizon = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    const WRITES: u64 = 20_000;
+    let key = |i: u64| format!("k{i:04}").into_bytes();
+
+    let writer = {
+        let (engine, model, published) =
+            (Arc::clone(&engine), Arc::clone(&model), Arc::clone(&published));
+        std::thread::spawn(move || {
+            let mut rng = SplitMix64::new(7);
+            for ts in 1..=WRITES {
+                let mut batch = EngineBatch::new();
+                for _ in 0..1 + rng.below(3) {
+                    let k = key(rng.below(300));
+                    if rng.below(5) == 0 {
+                        batch.delete(k);
+                    } else {
+                        batch.put(k, vec![b'v'; 1 + rng.below(60) as usize]);
+                    }
+                }
+                engine.admit_write().expect("admit");
+                engine.apply(&batch, Timestamp(ts), Lsn(ts)).expect("apply");
+                model.lock().apply(&batch, ts);
+                published.store(ts, Ordering::SeqCst);
+            }
+        })
+    };
+    let gc = {
+        let (engine, published, horizon, stop) =
+            (Arc::clone(&engine), Arc::clone(&published), Arc::clone(&horizon), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            let mut round = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                let h = published.load(Ordering::SeqCst).saturating_sub(2_000);
+                horizon.fetch_max(h, Ordering::SeqCst);
+                round += 1;
+                if round % 20 == 0 {
+                    engine.collect_garbage(Timestamp(h)).expect("gc");
+                } else {
+                    engine.collect_garbage_step(Timestamp(h)).expect("gc step");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    let mut rng = SplitMix64::new(11);
+    let droppable = |e: &VersionedEntry, h: u64| e.value.is_none() && e.commit_ts.0 <= h;
+    let mut reads = 0u64;
+    while published.load(Ordering::SeqCst) < WRITES || reads < 200 {
+        reads += 1;
+        let at = published.load(Ordering::SeqCst);
+        let lo = rng.below(300);
+        let hi = lo + 1 + rng.below(20);
+        let reverse = rng.below(2) == 0;
+        let direction = if reverse { Direction::Reverse } else { Direction::Forward };
+        let range = KeyRange::new(key(lo)..key(hi));
+        let got: Vec<VersionedEntry> = engine
+            .scan(range, Timestamp(at), direction)
+            .expect("scan")
+            .collect::<Result<_>>()
+            .expect("scan entries");
+        let single = key(lo);
+        let point = engine.get(&single, Timestamp(at)).expect("get");
+        let h = horizon.load(Ordering::SeqCst);
+        assert!(h <= at, "the test reads at or above the horizon");
+        let model = model.lock();
+        let want =
+            model.scan(&key(lo), Some(&key(hi)), at, reverse, usize::MAX, |e| droppable(e, h));
+        let got: Vec<_> = got.into_iter().filter(|e| !droppable(e, h)).collect();
+        assert_eq!(got, want, "scan [{lo}, {hi}) at {at} reverse {reverse} horizon {h}");
+        let want_point = model.get(&single, at);
+        let point_ok = point == want_point
+            || (point.is_none()
+                && want_point.as_ref().is_some_and(|v| v.value.is_none() && v.commit_ts.0 <= h));
+        assert!(point_ok, "get {lo} at {at}: {point:?}, model {want_point:?}");
+    }
+    stop.store(true, Ordering::SeqCst);
+    writer.join().expect("writer");
+    gc.join().expect("gc");
+    assert_eq!(engine.poisoned(), None);
+    let (flushes, compactions) = (stat(&engine, "flushes"), stat(&engine, "compactions"));
+    let dropped = stat(&engine, "versions_dropped");
+    eprintln!("{reads} reads, {flushes} flushes, {compactions} compactions, {dropped} dropped");
+    assert!(flushes >= 10 && compactions >= 1 && dropped >= 1, "the run raced real work");
     let check = engine.check().expect("check");
     assert!(check.is_clean(), "{:?}", check.problems);
 }
