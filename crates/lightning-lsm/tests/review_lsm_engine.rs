@@ -231,7 +231,7 @@ fn concurrent_writes_reads_flushes_compactions_and_gc_agree_with_the_model() {
                 let h = published.load(Ordering::SeqCst).saturating_sub(2_000);
                 horizon.fetch_max(h, Ordering::SeqCst);
                 round += 1;
-                if round % 20 == 0 {
+                if round.is_multiple_of(20) {
                     engine.collect_garbage(Timestamp(h)).expect("gc");
                 } else {
                     engine.collect_garbage_step(Timestamp(h)).expect("gc step");
