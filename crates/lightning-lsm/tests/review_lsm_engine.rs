@@ -282,3 +282,32 @@ fn concurrent_writes_reads_flushes_compactions_and_gc_agree_with_the_model() {
     let check = engine.check().expect("check");
     assert!(check.is_clean(), "{:?}", check.problems);
 }
+
+/// A writer stopped in `admit_write` (an immutable memtable waiting) must be let go with an
+/// error once the flush fails, and the engine must refuse later writes and checkpoints.
+#[test]
+fn a_failed_flush_releases_a_stalled_writer_with_an_error_and_poisons_writes() {
+    let fs = FaultFs::new();
+    let options =
+        LsmOptions { memtable_bytes: 4 << 10, max_immutable_memtables: 1, ..LsmOptions::tiny() };
+    let engine = Arc::new(common::open(&fs, &options).expect("open"));
+    fs.hold_syncs();
+    let mut at = 1;
+    while stat(&engine, "immutable_memtables") < 1 {
+        put(&engine, format!("k{at:06}").as_bytes(), &[7; 100], at);
+        at += 1;
+    }
+    let writer = {
+        let engine = Arc::clone(&engine);
+        std::thread::spawn(move || engine.admit_write())
+    };
+    fs.fail_next_sync(true);
+    fs.release_syncs();
+    let admitted = writer.join().expect("writer");
+    assert!(admitted.is_err(), "the stalled writer was admitted after the flush failed");
+    assert!(engine.poisoned().is_some());
+    let mut batch = EngineBatch::new();
+    batch.put(&b"late"[..], &b"x"[..]);
+    assert!(engine.apply(&batch, Timestamp(at), Lsn(at)).is_err());
+    assert!(engine.checkpoint().is_err());
+}
