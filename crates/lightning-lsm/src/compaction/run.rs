@@ -33,6 +33,11 @@ pub struct OutputSpec<'a> {
     pub horizon: Timestamp,
     /// Tombstones at or below the horizon may be dropped.
     pub bottommost: bool,
+    /// Sorted user keys an output table never spans: one closes before the first key at or
+    /// after each. An in-place rewrite of a level passes its inputs' smallest keys (all but
+    /// the first), so its outputs stay inside its inputs' ranges and never overlap a table
+    /// moved into a gap between them meanwhile.
+    pub split_before: &'a [Vec<u8>],
 }
 
 /// What a compaction merge wrote.
@@ -73,6 +78,7 @@ fn merge_loop(
     let mut key: Vec<u8> = Vec::new();
     let mut last_ts: Option<Timestamp> = None;
     let mut kept_visible = false;
+    let mut boundaries = spec.split_before.iter().peekable();
     inputs.seek_to_first()?;
     while inputs.valid() {
         let (ts, value) = (inputs.ts(), inputs.value());
@@ -80,8 +86,13 @@ fn merge_loop(
             key.clear();
             key.extend_from_slice(inputs.key());
             kept_visible = false;
-            let full =
-                writer.as_ref().is_some_and(|(_, w)| w.estimated_size() >= spec.target_file_size);
+            let mut crossed = false;
+            while boundaries.next_if(|b| b.as_slice() <= key.as_slice()).is_some() {
+                crossed = true;
+            }
+            let full = writer
+                .as_ref()
+                .is_some_and(|(_, w)| crossed || w.estimated_size() >= spec.target_file_size);
             if let Some((number, w)) = writer.take_if(|_| full) {
                 finish(number, w, spec, output)?;
             }

@@ -143,6 +143,12 @@ impl Shared {
         if !job.overlapping.is_empty() {
             children.push(Box::new(LevelIter::new(open(&job.overlapping)?)));
         }
+        // An in-place rewrite must not span the gaps between its inputs (see `split_before`).
+        let split_before: Vec<Vec<u8>> = if job.input_level == job.output_level {
+            job.inputs.iter().skip(1).map(|m| m.smallest.key.clone()).collect()
+        } else {
+            Vec::new()
+        };
         let spec = OutputSpec {
             vfs: &*self.vfs,
             dir: &self.dir,
@@ -150,6 +156,7 @@ impl Shared {
             target_file_size: self.options.compaction.target_file_size,
             horizon: self.horizon(),
             bottommost: job.bottommost,
+            split_before: &split_before,
         };
         let mut next_number = || self.next_file_number.fetch_add(1, Ordering::Relaxed);
         let output = merge_into_tables(MergingIter::new(children), &spec, &mut next_number)?;
