@@ -23,7 +23,7 @@ use lightning_core_storage::{
         StorageEngine, Version, Visitor,
     },
     page_manager::PageManager,
-    vfs::{Vfs, parent_dir},
+    vfs::{Vfs, create_dir_durably},
 };
 
 use crate::{
@@ -204,27 +204,6 @@ fn older_checkpoint_lsn(pm: &PageManager, lsn: Lsn) -> Lsn {
         Some(Ok(None)) => Lsn::ZERO,
         Some(Err(_)) | None => lsn,
     }
-}
-
-/// Creates `dir` and its missing ancestors, syncing each new entry into its parent.
-fn create_dir_durably(vfs: &dyn Vfs, dir: &Path) -> CoreResult<()> {
-    let mut missing = Vec::new();
-    let mut at = Some(dir);
-    while let Some(path) = at.filter(|p| !p.as_os_str().is_empty()) {
-        if vfs.exists(path)? {
-            break;
-        }
-        missing.push(path);
-        at = path.parent();
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    vfs.create_dir_all(dir)?;
-    for path in missing.iter().rev() {
-        vfs.sync_dir(&parent_dir(path))?;
-    }
-    Ok(())
 }
 
 impl Drop for BTreeEngine {

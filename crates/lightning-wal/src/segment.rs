@@ -6,7 +6,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use lightning_core_storage::vfs::{FileHandle, OpenMode, Vfs, parent_dir};
+use lightning_core_storage::vfs::{FileHandle, OpenMode, Vfs};
 
 use crate::{
     error::Result,
@@ -24,29 +24,6 @@ pub(crate) fn list_segments(vfs: &dyn Vfs, dir: &Path) -> Result<Vec<u64>> {
         vfs.list(dir)?.iter().filter_map(|name| parse_segment_file_name(name)).collect();
     numbers.sort_unstable();
     Ok(numbers)
-}
-
-/// Creates `dir` and any missing parents, and makes each new entry durable in its parent. The
-/// parent of `dir` is synced even if `dir` existed: an earlier run may have died before it.
-pub(crate) fn ensure_dir(vfs: &dyn Vfs, dir: &Path) -> Result<()> {
-    let mut missing = Vec::new();
-    let mut at = dir.to_path_buf();
-    // Bounded by the depth of the path.
-    for _ in 0..at.components().count() {
-        if vfs.exists(&at)? {
-            break;
-        }
-        missing.push(at.clone());
-        at = parent_dir(&at);
-    }
-    vfs.create_dir_all(dir)?;
-    if missing.is_empty() {
-        missing.push(dir.to_path_buf());
-    }
-    for created in missing.iter().rev() {
-        vfs.sync_dir(&parent_dir(created))?;
-    }
-    Ok(())
 }
 
 /// Creates a segment durably: create the file, write its header, sync the file, sync the

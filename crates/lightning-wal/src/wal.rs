@@ -4,7 +4,7 @@ use std::{fmt, path::Path, sync::Arc, thread::JoinHandle, time::Duration};
 
 use lightning_core_storage::{
     Lsn, Poison,
-    vfs::{OpenMode, Vfs},
+    vfs::{OpenMode, Vfs, create_dir_durably},
 };
 use lightning_security::SEAL_OVERHEAD;
 use parking_lot::Mutex;
@@ -18,8 +18,7 @@ use crate::{
     recovery,
     replay::WalIter,
     segment::{
-        SegmentIndex, SegmentMeta, create_segment, ensure_dir, list_segments, remove_segment,
-        segment_path,
+        SegmentIndex, SegmentMeta, create_segment, list_segments, remove_segment, segment_path,
     },
     stats::WalStats,
     syncer,
@@ -85,7 +84,7 @@ impl Wal {
     /// [`Error::InvalidOptions`]; [`Error::Storage`] for I/O failures.
     pub fn open(vfs: Arc<dyn Vfs>, dir: &Path, options: WalOptions) -> Result<Wal> {
         options.validate()?;
-        ensure_dir(vfs.as_ref(), dir)?;
+        create_dir_durably(vfs.as_ref(), dir)?;
         let numbers = list_segments(vfs.as_ref(), dir)?;
         let scan = recovery::scan(vfs.as_ref(), dir, &numbers)?;
         recovery::judge(scan.damage.as_ref(), options.recovery_mode)?;

@@ -104,6 +104,30 @@ pub trait VfsLock: Send + Sync + Debug {
     fn path(&self) -> &Path;
 }
 
+/// Creates `dir` and any missing ancestors, and makes each new entry durable in its parent
+/// (outermost first: an entry is durable only once its parent's is). The parent of `dir` is
+/// synced even if `dir` existed: an earlier run may have created it and died before the sync.
+pub fn create_dir_durably(vfs: &dyn Vfs, dir: &Path) -> Result<()> {
+    let mut missing = Vec::new();
+    let mut at = dir.to_path_buf();
+    // Bounded by the depth of the path.
+    for _ in 0..at.components().count() {
+        if vfs.exists(&at)? {
+            break;
+        }
+        missing.push(at.clone());
+        at = parent_dir(&at);
+    }
+    vfs.create_dir_all(dir)?;
+    if missing.is_empty() {
+        missing.push(dir.to_path_buf());
+    }
+    for created in missing.iter().rev() {
+        vfs.sync_dir(&parent_dir(created))?;
+    }
+    Ok(())
+}
+
 /// The parent directory of `path` (`.` for a bare file name).
 pub fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {

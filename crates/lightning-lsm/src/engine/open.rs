@@ -8,11 +8,7 @@ use std::{
     sync::{Arc, atomic::AtomicU64},
 };
 
-use lightning_core_storage::{
-    Error, Result, Timestamp,
-    engine::DurableState,
-    vfs::{Vfs, parent_dir},
-};
+use lightning_core_storage::{Error, Result, Timestamp, engine::DurableState, vfs::Vfs};
 use parking_lot::{Mutex, RwLock};
 
 use super::{Counters, LsmEngine, LsmOptions, Shared, state::SuperVersion, worker};
@@ -51,14 +47,11 @@ impl LsmEngine {
     ) -> Result<LsmEngine> {
         options.validate()?;
         let current = dir.join(CURRENT);
-        if !vfs.exists(&current)? {
-            if !create_if_missing {
-                return Err(Error::corruption(
-                    "the LSM engine's CURRENT file is missing from an existing database",
-                    current.display().to_string(),
-                ));
-            }
-            create_dir_durably(&*vfs, dir)?;
+        if !create_if_missing && !vfs.exists(&current)? {
+            return Err(Error::corruption(
+                "the LSM engine's CURRENT file is missing from an existing database",
+                current.display().to_string(),
+            ));
         }
         let levels = options.compaction.num_levels;
         let (mut manifest, state) = if create_if_missing {
@@ -167,25 +160,4 @@ fn open_tables(
         tables.insert(meta.file_number, table);
     }
     Ok(tables)
-}
-
-/// Creates `dir` and its missing ancestors, syncing each new entry into its parent.
-fn create_dir_durably(vfs: &dyn Vfs, dir: &Path) -> Result<()> {
-    let mut missing = Vec::new();
-    let mut at = Some(dir);
-    while let Some(path) = at.filter(|p| !p.as_os_str().is_empty()) {
-        if vfs.exists(path)? {
-            break;
-        }
-        missing.push(path);
-        at = path.parent();
-    }
-    if missing.is_empty() {
-        return Ok(());
-    }
-    vfs.create_dir_all(dir)?;
-    for path in missing.iter().rev() {
-        vfs.sync_dir(&parent_dir(path))?;
-    }
-    Ok(())
 }

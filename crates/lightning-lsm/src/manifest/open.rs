@@ -4,7 +4,7 @@ use std::{path::Path, sync::Arc};
 
 use lightning_core_storage::{
     Error, Poison, Result,
-    vfs::{OpenMode, Vfs, parent_dir},
+    vfs::{OpenMode, Vfs, create_dir_durably},
 };
 
 use super::{
@@ -179,27 +179,6 @@ impl Manifest {
         };
         Ok((manifest, state))
     }
-}
-
-/// Creates `dir` and its missing ancestors, syncing the parent of each one created, so the
-/// directory survives a power cut.
-fn create_dir_durably(vfs: &dyn Vfs, dir: &Path) -> Result<()> {
-    let mut missing = Vec::new();
-    let mut at = dir.to_path_buf();
-    while !vfs.exists(&at)? {
-        let parent = parent_dir(&at);
-        missing.push(parent.clone());
-        if parent == at {
-            break;
-        }
-        at = parent;
-    }
-    vfs.create_dir_all(dir)?;
-    // Outermost first: a directory's entry is durable only once its parent's is.
-    for parent in missing.iter().rev() {
-        vfs.sync_dir(parent)?;
-    }
-    Ok(())
 }
 
 fn missing_current(dir: &Path) -> Error {
