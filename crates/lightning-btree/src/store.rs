@@ -7,12 +7,9 @@
 //! cache entry, and no node of the live tree can reference a freed page, so a stale entry is
 //! never reached.
 
-use std::{
-    io,
-    sync::{
-        Arc,
-        atomic::{AtomicBool, AtomicU64, Ordering},
-    },
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, AtomicU64, Ordering},
 };
 
 use lightning_cache::{ArcCache, CacheConfig};
@@ -57,25 +54,6 @@ pub(crate) struct StoreCounters {
     pub(crate) gc_requests: AtomicU64,
     /// Incremental vacuum passes completed.
     pub(crate) gc_passes: AtomicU64,
-}
-
-/// Copies an error shared by the cache's waiters. Every variant of this version keeps its
-/// kind; a variant added later degrades to its message.
-pub(crate) fn clone_error(error: &Error) -> Error {
-    match error {
-        Error::Io { op, path, source } => Error::Io {
-            op,
-            path: path.clone(),
-            source: io::Error::new(source.kind(), source.to_string()),
-        },
-        Error::Corruption { what, location } => {
-            Error::Corruption { what: what.clone(), location: location.clone() }
-        }
-        Error::Poisoned { reason } => Error::Poisoned { reason: reason.clone() },
-        Error::Unsupported(m) => Error::Unsupported(m.clone()),
-        Error::Locked { path } => Error::Locked { path: path.clone() },
-        other => Error::InvalidInput(other.to_string()),
-    }
 }
 
 impl Store {
@@ -199,7 +177,7 @@ impl Store {
                     self.check_stamp(page.lsn().0, id.0, stamp)?;
                     Ok((Node::from_page(page), self.geometry.page_size))
                 })
-                .map_err(|e| clone_error(&e))?;
+                .map_err(|e| Error::duplicate(&e))?;
             Ok(OverflowPage(node))
         };
         overflow::walk_chain_with(&self.pm, first, len, read, visit)
@@ -222,7 +200,7 @@ impl Store {
                 self.check_stamp(node.stamp(), id, stamp())?;
                 Ok((node, self.geometry.page_size))
             })
-            .map_err(|e| clone_error(&e))?;
+            .map_err(|e| Error::duplicate(&e))?;
         // The cache also holds overflow pages (read through `read_value`): a branch that
         // points at one is damaged.
         if node.page().page_type() == OVERFLOW {

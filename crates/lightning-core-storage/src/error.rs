@@ -75,6 +75,27 @@ impl Error {
         Error::Corruption { what: what.into(), location: location.into() }
     }
 
+    /// A copy of a shared error, for the waiters of one failed load (a cache hands the same
+    /// error to each). Every variant keeps its kind, except that an encryption error keeps only
+    /// its message (as `InvalidInput`).
+    pub fn duplicate(&self) -> Error {
+        match self {
+            Error::Io { op, path, source } => Error::Io {
+                op,
+                path: path.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            Error::Corruption { what, location } => {
+                Error::Corruption { what: what.clone(), location: location.clone() }
+            }
+            Error::Poisoned { reason } => Error::Poisoned { reason: reason.clone() },
+            Error::InvalidInput(m) => Error::InvalidInput(m.clone()),
+            Error::Unsupported(m) => Error::Unsupported(m.clone()),
+            Error::Locked { path } => Error::Locked { path: path.clone() },
+            other @ Error::Security(_) => Error::InvalidInput(other.to_string()),
+        }
+    }
+
     /// True if this error means bytes on disk are damaged.
     pub fn is_corruption(&self) -> bool {
         matches!(self, Error::Corruption { .. })

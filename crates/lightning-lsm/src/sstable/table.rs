@@ -2,7 +2,6 @@
 //! filter and keeps them in memory; data blocks are read on demand, through the shared
 //! [`BlockCache`] when there is one.
 
-use std::io;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -74,23 +73,6 @@ impl TableFile {
             ));
         }
         Ok(out)
-    }
-}
-
-/// A copy of a shared error (the cache hands a failed load's error to every waiter).
-fn clone_error(error: &Error) -> Error {
-    match error {
-        Error::Io { op, path, source } => Error::Io {
-            op,
-            path: path.clone(),
-            source: io::Error::new(source.kind(), source.to_string()),
-        },
-        Error::Corruption { what, location } => {
-            Error::Corruption { what: what.clone(), location: location.clone() }
-        }
-        Error::Poisoned { reason } => Error::Poisoned { reason: reason.clone() },
-        Error::Unsupported(message) => Error::Unsupported(message.clone()),
-        other => Error::InvalidInput(other.to_string()),
     }
 }
 
@@ -197,7 +179,7 @@ impl Table {
                     let size = block.size_bytes();
                     Ok::<_, Error>((block, size))
                 })
-                .map_err(|error| clone_error(&error)),
+                .map_err(|error| Error::duplicate(&error)),
         }
     }
 
