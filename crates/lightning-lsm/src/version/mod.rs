@@ -57,9 +57,21 @@ impl Version {
     }
 
     /// The tables of `level` that may hold `key`: on L0 every table whose range covers it,
-    /// newest first; on L1+ at most one.
-    pub fn tables_for_key(&self, level: usize, key: &[u8]) -> Vec<Arc<TableMeta>> {
-        self.overlapping(level, Some(key), Some(key))
+    /// newest first; on L1+ at most one. Borrowed, without allocating: this is on every point read's path.
+    pub fn tables_for_key<'a>(
+        &'a self,
+        level: usize,
+        key: &'a [u8],
+    ) -> impl Iterator<Item = &'a Arc<TableMeta>> + 'a {
+        let tables = self.level(level);
+        let candidates = if level == 0 {
+            tables
+        } else {
+            // A sorted run: only the first table ending at or after `key` can cover it.
+            let first = tables.partition_point(|t| t.largest.key.as_slice() < key);
+            &tables[first..tables.len().min(first + 1)]
+        };
+        candidates.iter().filter(move |t| t.overlaps(Some(key), Some(key)))
     }
 
     /// The tables of `level` whose user-key range overlaps `[start, end]` (inclusive; `None`

@@ -20,8 +20,8 @@ fn table(number: u64, first: &str, last: &str) -> TableMeta {
     }
 }
 
-fn numbers(tables: &[Arc<TableMeta>]) -> Vec<u64> {
-    tables.iter().map(|t| t.file_number).collect()
+fn numbers<'a>(tables: impl IntoIterator<Item = &'a Arc<TableMeta>>) -> Vec<u64> {
+    tables.into_iter().map(|t| t.file_number).collect()
 }
 
 fn version_with(added: &[(usize, TableMeta)]) -> Version {
@@ -55,13 +55,13 @@ fn tables_for_key_returns_every_covering_l0_table_and_at_most_one_below() {
         (1, table(1, "a", "c")),
         (1, table(2, "e", "g")),
     ]);
-    assert_eq!(numbers(&v.tables_for_key(0, b"e")), vec![4, 3]);
-    assert_eq!(numbers(&v.tables_for_key(0, b"l")), Vec::<u64>::new());
-    assert_eq!(numbers(&v.tables_for_key(1, b"c")), vec![1]);
-    assert_eq!(numbers(&v.tables_for_key(1, b"e")), vec![2]);
-    assert_eq!(numbers(&v.tables_for_key(1, b"d")), Vec::<u64>::new(), "in the gap");
-    assert_eq!(numbers(&v.tables_for_key(1, b"h")), Vec::<u64>::new(), "past the end");
-    assert_eq!(numbers(&v.tables_for_key(9, b"a")), Vec::<u64>::new(), "no such level");
+    assert_eq!(numbers(v.tables_for_key(0, b"e")), vec![4, 3]);
+    assert_eq!(numbers(v.tables_for_key(0, b"l")), Vec::<u64>::new());
+    assert_eq!(numbers(v.tables_for_key(1, b"c")), vec![1]);
+    assert_eq!(numbers(v.tables_for_key(1, b"e")), vec![2]);
+    assert_eq!(numbers(v.tables_for_key(1, b"d")), Vec::<u64>::new(), "in the gap");
+    assert_eq!(numbers(v.tables_for_key(1, b"h")), Vec::<u64>::new(), "past the end");
+    assert_eq!(numbers(v.tables_for_key(9, b"a")), Vec::<u64>::new(), "no such level");
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn apply_refuses_a_duplicate_file_number_an_overlap_and_a_level_out_of_range() {
 fn l0_tables_may_overlap_and_share_keys() {
     let v = version_with(&[(0, table(1, "a", "m")), (0, table(2, "a", "m"))]);
     assert!(v.check_invariants().is_empty());
-    assert_eq!(numbers(&v.tables_for_key(0, b"a")), vec![2, 1]);
+    assert_eq!(numbers(v.tables_for_key(0, b"a")), vec![2, 1]);
 }
 
 #[test]
