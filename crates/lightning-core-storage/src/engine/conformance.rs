@@ -15,12 +15,20 @@
 //! }
 //! conformance::run_all(&mut Memory);
 //! ```
+//!
+//! An engine that keeps files in a directory need not write its own: [`DirHarness`] gives each
+//! engine a directory, over [`crate::vfs::FaultFs`] (with power cuts before reopens, if asked)
+//! or the real file system, and calls a closure to open it.
 
 use std::{
     collections::BTreeMap,
     ops::{Bound, ControlFlow},
     sync::Arc,
 };
+
+mod harness;
+
+pub use harness::{DirHarness, Opening};
 
 use super::{Direction, EngineBatch, KeyRange, StorageEngine, Version, VersionedEntry};
 use crate::{Lsn, Timestamp, rng::SplitMix64};
