@@ -12,18 +12,9 @@ use lightning_core_storage::{
     engine::{Direction, EngineBatch, KeyRange, StorageEngine},
     vfs::FaultFs,
 };
-use lightning_lsm::{LsmEngine, LsmOptions};
+use lightning_lsm::LsmOptions;
 
-fn stat(engine: &LsmEngine, name: &str) -> u64 {
-    let stats = engine.stats().expect("stats");
-    stats.extra.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
-}
-
-fn put(engine: &LsmEngine, key: &[u8], value: &[u8], at: u64) {
-    let mut batch = EngineBatch::new();
-    batch.put(key, value);
-    engine.apply(&batch, Timestamp(at), Lsn(at)).expect("apply");
-}
+use common::{put, stat};
 
 #[test]
 fn writers_stop_in_admit_write_while_a_flush_is_behind_and_the_stall_is_counted() {

@@ -21,16 +21,7 @@ use lightning_core_storage::{
 use lightning_lsm::{LsmEngine, LsmOptions, compaction::pick::CompactionOptions};
 use parking_lot::{Condvar, Mutex};
 
-fn stat(engine: &LsmEngine, name: &str) -> u64 {
-    let stats = engine.stats().expect("stats");
-    stats.extra.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
-}
-
-fn put(engine: &LsmEngine, key: &[u8], value: &[u8], at: u64) {
-    let mut batch = EngineBatch::new();
-    batch.put(key, value);
-    engine.apply(&batch, Timestamp(at), Lsn(at)).expect("apply");
-}
+use common::{put, stat};
 
 /// Waits (bounded, for a background thread's work) until `done` holds.
 fn wait_until(what: &str, mut done: impl FnMut() -> bool) {

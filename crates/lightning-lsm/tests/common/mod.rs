@@ -6,8 +6,8 @@
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
 use lightning_core_storage::{
-    Timestamp,
-    engine::{EngineBatch, Version, VersionedEntry},
+    Lsn, Timestamp,
+    engine::{EngineBatch, StorageEngine, Version, VersionedEntry},
     vfs::{FaultFs, Vfs},
 };
 use lightning_lsm::{LsmEngine, LsmOptions};
@@ -19,6 +19,19 @@ pub const DIR: &str = "/db/lsm";
 pub fn open(fs: &FaultFs, options: &LsmOptions) -> lightning_core_storage::Result<LsmEngine> {
     let vfs: Arc<dyn Vfs> = Arc::new(fs.clone());
     LsmEngine::open(vfs, Path::new(DIR), options.clone())
+}
+
+/// The engine-specific counter `name` of `engine`'s stats (0 if it reports none).
+pub fn stat(engine: &LsmEngine, name: &str) -> u64 {
+    let stats = engine.stats().expect("stats");
+    stats.extra.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v)
+}
+
+/// Applies one put of `key` at timestamp and LSN `at`.
+pub fn put(engine: &LsmEngine, key: &[u8], value: &[u8], at: u64) {
+    let mut batch = EngineBatch::new();
+    batch.put(key, value);
+    engine.apply(&batch, Timestamp(at), Lsn(at)).expect("apply");
 }
 
 /// Every version written, by key and timestamp: what an engine without GC would hold.
