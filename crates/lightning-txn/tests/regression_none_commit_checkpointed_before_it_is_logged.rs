@@ -54,6 +54,23 @@ fn generation(file: &[u8], slot: usize) -> u64 {
     u64::from_le_bytes(file[at..at + 8].try_into().unwrap())
 }
 
+/// Waits until the engine's own background work (`who`) made `lsn` durable, then checks that
+/// the log is durable at least as far as the engine; returns the engine's durable LSN.
+fn durable_in_the_background(store: &TxnStore, lsn: Lsn, who: &str) -> Lsn {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.engine().durable_state().lsn < lsn {
+        assert!(Instant::now() < deadline, "{who} never covered {lsn:?}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let engine_durable = store.engine().durable_state().lsn;
+    assert!(
+        store.wal().durable_lsn() >= engine_durable,
+        "the engine is durable up to {engine_durable:?} but the log only up to {:?}",
+        store.wal().durable_lsn()
+    );
+    engine_durable
+}
+
 #[test]
 fn none_commit_checkpointed_before_it_is_logged_leaves_no_hole_after_a_fallback() {
     let fs = FaultFs::new();
@@ -66,17 +83,7 @@ fn none_commit_checkpointed_before_it_is_logged_leaves_no_hole_after_a_fallback(
     }
     let last = store.wal().last_lsn();
     // Wait for the background checkpointer to cover every commit (it runs every 10 ms).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while store.engine().durable_state().lsn < last {
-        assert!(Instant::now() < deadline, "the background checkpointer never covered {last:?}");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let engine_durable = store.engine().durable_state().lsn;
-    assert!(
-        store.wal().durable_lsn() >= engine_durable,
-        "the engine is durable up to {engine_durable:?} but the log only up to {:?}",
-        store.wal().durable_lsn()
-    );
+    durable_in_the_background(&store, last, "the background checkpointer");
 
     // A power cut: everything unsynced is lost.
     drop(store);
@@ -127,17 +134,7 @@ fn none_commit_flushed_by_the_lsm_before_it_is_logged_is_in_the_log_first() {
     for k in 0..40 {
         put(&store, &format!("none{k:02}"), Durability::None);
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while store.engine().durable_state().lsn < Lsn(10) {
-        assert!(Instant::now() < deadline, "the background flush never ran");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let engine_durable = store.engine().durable_state().lsn;
-    assert!(
-        store.wal().durable_lsn() >= engine_durable,
-        "the engine is durable up to {engine_durable:?} but the log only up to {:?}",
-        store.wal().durable_lsn()
-    );
+    let engine_durable = durable_in_the_background(&store, Lsn(10), "the background flush");
     drop(store);
     fs.power_cut(PowerCut::DropUnsynced);
     let store = open_lsm(&fs);
