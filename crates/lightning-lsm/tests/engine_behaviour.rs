@@ -23,11 +23,7 @@ fn writers_stop_in_admit_write_while_a_flush_is_behind_and_the_stall_is_counted(
         LsmOptions { memtable_bytes: 4 << 10, max_immutable_memtables: 1, ..LsmOptions::tiny() };
     let engine = Arc::new(common::open(&fs, &options).expect("open"));
     fs.hold_syncs(); // the flush thread cannot finish its table
-    let mut at = 1;
-    while stat(&engine, "immutable_memtables") < 1 {
-        put(&engine, format!("k{at:06}").as_bytes(), &[7; 100], at);
-        at += 1;
-    }
+    common::fill_until_immutable(&engine);
     let writer = {
         let engine = Arc::clone(&engine);
         std::thread::spawn(move || engine.admit_write())

@@ -283,11 +283,7 @@ fn a_failed_flush_releases_a_stalled_writer_with_an_error_and_poisons_writes() {
         LsmOptions { memtable_bytes: 4 << 10, max_immutable_memtables: 1, ..LsmOptions::tiny() };
     let engine = Arc::new(common::open(&fs, &options).expect("open"));
     fs.hold_syncs();
-    let mut at = 1;
-    while stat(&engine, "immutable_memtables") < 1 {
-        put(&engine, format!("k{at:06}").as_bytes(), &[7; 100], at);
-        at += 1;
-    }
+    let at = common::fill_until_immutable(&engine);
     let writer = {
         let engine = Arc::clone(&engine);
         std::thread::spawn(move || engine.admit_write())

@@ -34,6 +34,17 @@ pub fn put(engine: &LsmEngine, key: &[u8], value: &[u8], at: u64) {
     engine.apply(&batch, Timestamp(at), Lsn(at)).expect("apply");
 }
 
+/// Puts 100-byte values under keys `k000001`, ... until a memtable is waiting to be flushed;
+/// returns the next unused timestamp.
+pub fn fill_until_immutable(engine: &LsmEngine) -> u64 {
+    let mut at = 1;
+    while stat(engine, "immutable_memtables") < 1 {
+        put(engine, format!("k{at:06}").as_bytes(), &[7; 100], at);
+        at += 1;
+    }
+    at
+}
+
 /// Every version written, by key and timestamp: what an engine without GC would hold.
 #[derive(Debug, Default, Clone)]
 pub struct Model {
