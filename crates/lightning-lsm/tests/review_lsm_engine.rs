@@ -298,3 +298,25 @@ fn a_failed_flush_releases_a_stalled_writer_with_an_error_and_poisons_writes() {
     assert!(engine.apply(&batch, Timestamp(at), Lsn(at)).is_err());
     assert!(engine.checkpoint().is_err());
 }
+
+#[test]
+fn a_checkpoint_racing_the_flush_thread_still_covers_every_applied_batch() {
+    // A put that fills the memtable switches it and wakes the flush thread; a checkpoint
+    // right after found no memtable with batches while the flush thread had installed its
+    // table but not yet raised the durable LSN, and returned the old one (seen in CI).
+    let fs = FaultFs::new();
+    let options = LsmOptions { memtable_bytes: 1 << 10, ..LsmOptions::tiny() };
+    let engine = common::open(&fs, &options).expect("open");
+    let mut switches = 0;
+    let mut at = 1;
+    while switches < 3_000 {
+        let flushes = stat(&engine, "flushes");
+        put(&engine, format!("k{:04}", at % 5_000).as_bytes(), &[3; 100], at);
+        if stat(&engine, "immutable_memtables") > 0 || stat(&engine, "flushes") > flushes {
+            switches += 1;
+            let state = engine.checkpoint().expect("checkpoint");
+            assert_eq!(state.lsn, Lsn(at), "switch {switches}: the checkpoint covers LSN {at}");
+        }
+        at += 1;
+    }
+}

@@ -37,8 +37,10 @@ impl Shared {
             }
             self.current().immutables.first().map(|m| m.id())
         };
+        // Taken even with nothing to flush: the flush thread may have installed the last
+        // memtable's table but not yet raised the durable LSN, which it does under this lock.
+        let _flush = self.flush_lock.lock();
         if let Some(last_id) = last_id {
-            let _flush = self.flush_lock.lock();
             while let Some(memtable) = self.current().immutables.last().cloned() {
                 if memtable.id() > last_id {
                     break;
